@@ -1,0 +1,30 @@
+// Built-in models: the paper's LRCN layer and DeepBench's inference LSTMs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sbe/model.h"
+
+namespace sbe {
+
+struct PresetInfo {
+  std::string name;
+  LstmShape shape;
+  int steps;
+  std::string description;
+};
+
+const std::vector<PresetInfo>& Presets();
+bool IsPreset(const std::string& name);
+// Builds a preset with weights drawn from U(-1/sqrt(H), 1/sqrt(H)), as nn.LSTM initialises
+// them, from a deterministic generator seeded with `seed`.
+LstmModel MakePreset(const std::string& name, uint64_t seed);
+// Same initialisation for any shape (tests, random models).
+LstmModel MakeRandomModel(const LstmShape& shape, uint64_t seed, const std::string& name);
+
+// Loads a preset name, or a .safetensors / .onnx file (by extension, else by content).
+LstmModel LoadModel(const std::string& spec, uint64_t seed = 0);
+
+}  // namespace sbe

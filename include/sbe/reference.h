@@ -1,0 +1,21 @@
+// The double-precision reference LSTM: the oracle every other executor is tested against.
+#pragma once
+
+#include "sbe/lstm_io.h"
+#include "sbe/model.h"
+
+namespace sbe {
+
+// Runs the model in double precision, straightforwardly (no blocking, no reordering), with
+// nn.LSTM semantics plus ONNX's per-sample sequence lengths. Validates the input first.
+LstmResult<double> RunReference(const LstmModel& model, const LstmInput& input);
+
+template <typename To, typename From>
+Tensor<To> Cast(const Tensor<From>& t) {
+  Tensor<To> out;
+  out.shape = t.shape;
+  out.data.assign(t.data.begin(), t.data.end());
+  return out;
+}
+
+}  // namespace sbe

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick start, command 1: set up, build, and run the main job on the built-in default model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo
+build/sbe run --model lrcn --repeat 3
