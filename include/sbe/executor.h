@@ -2,17 +2,24 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sbe/lstm_io.h"
 #include "sbe/model.h"
+#include "sbe/quantized_model.h"
 
 namespace sbe {
 
 struct ExecutorOptions {
   std::string precision = "fp32";  // what the user asked for: fp32 | int16
   int threads = 0;                 // 0: all cores
+  // Fixed point: the range layer-0 inputs are calibrated for (--input-range); when absent,
+  // the range of calibration_sample (the input about to run).
+  std::optional<InputRange> input_range;
+  const TensorF* calibration_sample = nullptr;
 };
 
 // An executor binds a model once (packing weights, choosing formats: never timed) and then
@@ -24,6 +31,8 @@ class Executor {
   virtual std::string name() const = 0;       // "reference", ...
   virtual std::string precision() const = 0;  // arithmetic actually used: "fp64", "int16", ...
   virtual LstmOutput Run(const LstmInput& input) = 0;
+  // What the executor chose and counted (formats, saturations), for --json reports.
+  virtual nlohmann::json Details() const { return nlohmann::json::object(); }
 };
 
 // The executors this build knows, in the order `--executor` lists them.

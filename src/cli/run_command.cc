@@ -25,6 +25,7 @@ struct RunArgs {
   bool json = false;
   std::string precision = "fp32";
   std::string executor = "auto";
+  std::vector<double> input_range;
 };
 
 // Reads a state file given in the user's layout and returns it in (L*D, B, H).
@@ -98,6 +99,11 @@ void Run(const RunArgs& a) {
 
   ExecutorOptions options;
   options.precision = a.precision;
+  if (!a.input_range.empty()) {
+    options.input_range = InputRange{a.input_range[0], a.input_range[1]};
+    options.input_range->Check();
+  }
+  options.calibration_sample = &in.x;
   auto executor = MakeExecutor(a.executor, model, options);
 
   // One warm-up before timed repeats, so first-touch and cache effects are not measured.
@@ -139,6 +145,7 @@ void Run(const RunArgs& a) {
                         {"ms_per_sample", ms_per_sample},
                         {"gops", gops},
                         {"ops_per_sample", ops / in.batch()}};
+    j.update(executor->Details());
     if (!a.output.empty()) j["output"] = a.output;
     if (!a.state_output.empty()) {
       j["state_output"] = {a.state_output + "_h.npy", a.state_output + "_c.npy"};
@@ -186,13 +193,19 @@ void AddRunCommand(CLI::App& app) {
                   "Timed runs after one warm-up (when > 1); the median is reported")
       ->capture_default_str();
   cmd->add_option("--precision", args->precision, "fp32 or int16")->capture_default_str();
-  cmd->add_option("--executor", args->executor, "auto or reference")->capture_default_str();
+  cmd->add_option("--executor", args->executor, "auto, reference (fp64) or golden (int16)")
+      ->capture_default_str();
+  cmd->add_option("--input-range", args->input_range,
+                  "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
+      ->delimiter(',')
+      ->expected(2);
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
   cmd->footer(Examples({
       "sbe run                                   # lrcn preset, batch 1, random input",
       "sbe run --model deepbench-512 --batch 8 --repeat 5 --json",
       "sbe run --model lstm.safetensors --input x.npy --output y.npy --state-output out",
       "sbe run --model lstm.onnx --input x.npy --seq-lens lens.npy --output y.npy",
+      "sbe run --precision int16 --input-range -4,4 --json   # the golden fixed-point model",
   }));
   cmd->callback([args] { Run(*args); });
 }

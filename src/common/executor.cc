@@ -6,22 +6,29 @@
 namespace sbe {
 
 std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model);
+std::unique_ptr<Executor> MakeGoldenExecutor(const LstmModel& model,
+                                             const ExecutorOptions& options);
 
-std::vector<std::string> ExecutorNames() { return {"reference"}; }
+std::vector<std::string> ExecutorNames() { return {"reference", "golden"}; }
 
 std::unique_ptr<Executor> MakeExecutor(const std::string& name, const LstmModel& model,
                                        const ExecutorOptions& options) {
-  if (options.precision != "fp32" && options.precision != "int16") {
-    Fail("--precision {}: unknown precision (fp32, int16)", options.precision);
+  const std::string& p = options.precision;
+  if (p != "fp32" && p != "int16") Fail("--precision {}: unknown precision (fp32, int16)", p);
+  if (name == "auto") {
+    // Until the CPU engine exists, each precision has exactly one executor.
+    return p == "int16" ? MakeGoldenExecutor(model, options) : MakeReferenceExecutor(model);
   }
-  if (name != "auto" && name != "reference") {
-    Fail("--executor {}: unknown executor (auto, reference)", name);
+  if (name == "reference") {
+    // The reference computes in double, at least as exact as the fp32 asked for.
+    if (p != "fp32") Fail("--executor reference computes in floating point, not {}", p);
+    return MakeReferenceExecutor(model);
   }
-  if (options.precision == "int16") {
-    Fail("--precision int16: no executor in this build computes in 16-bit fixed point yet");
+  if (name == "golden") {
+    if (p != "int16") Fail("--executor golden computes in int16; add --precision int16");
+    return MakeGoldenExecutor(model, options);
   }
-  // The reference computes in double, which is at least as exact as the fp32 asked for.
-  return MakeReferenceExecutor(model);
+  Fail("--executor {}: unknown executor (auto, reference, golden)", name);
 }
 
 }  // namespace sbe

@@ -1,0 +1,65 @@
+// The accelerator's 16-bit fixed-point arithmetic, defined once: formats, rounding,
+// saturation and the activation functions. docs/FIXED_POINT.md is the prose of this file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sbe::fx {
+
+// A signed two's-complement Q format: value = integer * 2^-frac_bits, stored in `bits` bits.
+struct QFormat {
+  int bits = 16;
+  int frac_bits = 15;
+
+  int64_t max_int() const { return (int64_t{1} << (bits - 1)) - 1; }
+  int64_t min_int() const { return -(int64_t{1} << (bits - 1)); }
+  double scale() const;       // 2^-frac_bits
+  std::string ToString() const;  // "Q4.11" (integer bits excluding the sign) / "Q16.15/32"
+  bool operator==(const QFormat&) const = default;
+};
+
+// Fixed formats of the datapath (why each: docs/FIXED_POINT.md).
+// Gate pre-activations: Q4.11 covers [-16, 16), where sigmoid and tanh are within 2^-23 of
+// their limits, with a step of 2^-11 that keeps the activation error below the table's.
+inline constexpr QFormat kPreact{16, 11};
+// Gate values (sigmoid and tanh outputs) in Q0.15: (-1, 1) at full int16 resolution.
+inline constexpr QFormat kGate{16, 15};
+// Cell state in 32 bits, Q16.15: |c_t| <= |c_0| + t, so 16 integer bits hold any sequence
+// up to 65535 steps without saturating, at the gates' resolution.
+inline constexpr QFormat kCell{32, 15};
+// Biases (b_ih + b_hh, summed once at load) in 32 bits at the pre-activation's scale.
+inline constexpr QFormat kBias{32, 11};
+// Matrix-vector accumulators: 32 bits, exact. Calibration proves from row L1 norms that no
+// partial sum can leave this range, so any summation order gives the same bits.
+inline constexpr int kAccumulatorBits = 32;
+
+// Saturates v to the range of `bits`-bit signed integers.
+int64_t Saturate(int64_t v, int bits);
+// v * 2^-shift rounded half up (add half an LSB, then arithmetic shift right); shift <= 0 is
+// an exact left shift. The one rounding mode of the datapath.
+int64_t RoundShift(int64_t v, int shift);
+// Converts an integer in format `from` to format `to`: RoundShift then Saturate.
+int64_t Convert(int64_t v, QFormat from, QFormat to);
+// Quantises a real value: round half up of x * 2^frac, saturated. NaN maps to 0.
+int64_t Quantize(double x, QFormat f);
+inline double Dequantize(int64_t v, QFormat f) { return static_cast<double>(v) * f.scale(); }
+
+// The largest frac_bits with which `max_abs` still fits `bits` bits after rounding
+// (capped at 30 so that scales stay far from underflow). max_abs == 0 gives the cap.
+int NaturalFracBits(double max_abs, int bits);
+
+// Activation units: Q4.11 in, Q0.15 out. Linear interpolation in a 513-entry table over
+// [-16, 16) (segments of 2^-5), the way an FPGA builds them from one BRAM and one DSP.
+int16_t Sigmoid(int16_t preact);
+int16_t Tanh(int16_t preact);
+
+// The tail of the LSTM cell for one hidden unit, in the datapath's formats:
+// c' = f*c + i*g (Q16.15), h' = o * tanh(c') in the layer's h format.
+struct CellUpdate {
+  int32_t c;
+  int16_t h;
+};
+CellUpdate UpdateCell(int16_t i, int16_t f, int16_t g, int16_t o, int32_t c, QFormat h_format);
+
+}  // namespace sbe::fx

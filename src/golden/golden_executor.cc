@@ -1,0 +1,205 @@
+// The golden model: docs/FIXED_POINT.md executed literally, one multiply-add at a time.
+#include <cmath>
+
+#include "sbe/error.h"
+#include "sbe/executor.h"
+#include "sbe/golden.h"
+
+namespace sbe {
+namespace {
+
+using fx::QFormat;
+
+int64_t QuantizeCounted(float v, QFormat f, int64_t limit, int64_t* saturated) {
+  const int64_t q = fx::Quantize(v, f);
+  if (q > limit || q < -limit || std::isnan(v)) ++*saturated;
+  return std::clamp(q, -limit, limit);
+}
+
+// One 32-bit accumulator: the exact sum of int16 x int16 products. Calibration proved it
+// cannot overflow; checking here turns a broken proof into an error instead of wrong bits.
+int64_t Accumulate(const int16_t* w, const int16_t* v, int64_t n) {
+  int64_t acc = 0;
+  for (int64_t j = 0; j < n; ++j) acc += int64_t{w[j]} * v[j];
+  if (acc != fx::Saturate(acc, fx::kAccumulatorBits)) {
+    Fail("internal: accumulator overflow despite calibration (value {})", acc);
+  }
+  return acc;
+}
+
+// One direction of one layer over one sample, in the datapath's formats.
+void RunCellSequence(const QuantizedModel& m, int layer, int dir, const int16_t* layer_in,
+                     int64_t in_size, int64_t batch, int64_t b, int64_t len, int16_t* h,
+                     int32_t* c, int16_t* out, SaturationCounts* counts) {
+  const LstmShape& s = m.shape;
+  const QuantizedLayer& ql = m.layers[layer];
+  const QuantizedCell& w = m.cell(layer, dir);
+  const int64_t H = s.hidden_size, rows = s.GateRows(), D = s.directions();
+  const bool reverse = dir == 1 || (!s.bidirectional && s.reverse);
+  // Products carry the sum of their operands' fractional bits; each part is rounded to the
+  // pre-activation format on its own, so the input part can be computed ahead (hoisted).
+  const QFormat x_product{64, w.w_ih_format.frac_bits + ql.input_format.frac_bits};
+  const QFormat h_product{64, w.w_hh_format.frac_bits + ql.h_format.frac_bits};
+  std::vector<int16_t> preact(rows), h_prev(h, h + H);
+  for (int64_t step = 0; step < len; ++step) {
+    const int64_t t = reverse ? len - 1 - step : step;
+    const int16_t* x = layer_in + (t * batch + b) * in_size;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t px = fx::RoundShift(Accumulate(&w.w_ih[r * in_size], x, in_size),
+                                        x_product.frac_bits - fx::kPreact.frac_bits);
+      const int64_t ph = fx::RoundShift(Accumulate(&w.w_hh[r * H], h_prev.data(), H),
+                                        h_product.frac_bits - fx::kPreact.frac_bits);
+      const int64_t z = px + ph + w.bias[r];
+      preact[r] = static_cast<int16_t>(fx::Saturate(z, fx::kPreact.bits));
+      if (preact[r] != z && counts) ++counts->preacts;
+    }
+    for (int64_t k = 0; k < H; ++k) {
+      const int16_t i = fx::Sigmoid(preact[kGateInput * H + k]);
+      const int16_t f = fx::Sigmoid(preact[kGateForget * H + k]);
+      const int16_t g = fx::Tanh(preact[kGateCell * H + k]);
+      const int16_t o = fx::Sigmoid(preact[kGateOutput * H + k]);
+      const fx::CellUpdate u = fx::UpdateCell(i, f, g, o, c[k], ql.h_format);
+      if (counts && (u.c == fx::kCell.max_int() || u.c == fx::kCell.min_int())) ++counts->cells;
+      c[k] = u.c;
+      h[k] = u.h;
+    }
+    std::copy(h, h + H, h_prev.begin());
+    std::copy(h, h + H, out + (t * batch + b) * D * H + dir * H);
+  }
+}
+
+class GoldenExecutor final : public Executor {
+ public:
+  GoldenExecutor(const LstmModel& model, const ExecutorOptions& options)
+      : quantized_(Calibrate(model, options.input_range ? *options.input_range
+                                    : options.calibration_sample
+                                        ? RangeFromSample(*options.calibration_sample)
+                                        : InputRange{})) {
+    for (const std::string& w : quantized_.warnings) Warn(w);
+  }
+  std::string name() const override { return "golden"; }
+  std::string precision() const override { return "int16"; }
+  LstmOutput Run(const LstmInput& input) override {
+    counts_ = {};
+    const FixedInput q = QuantizeInput(quantized_, input, &counts_);
+    if (counts_.inputs > 0) {
+      Warn("{} input values outside the calibrated range [{}, {}] saturated", counts_.inputs,
+           quantized_.input_range.lo, quantized_.input_range.hi);
+    }
+    return DequantizeOutput(quantized_, RunGolden(quantized_, q, &counts_));
+  }
+  nlohmann::json Details() const override;
+
+ private:
+  QuantizedModel quantized_;
+  SaturationCounts counts_;
+};
+
+nlohmann::json GoldenExecutor::Details() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (int l = 0; l < quantized_.shape.num_layers; ++l) {
+    const QuantizedLayer& ql = quantized_.layers[l];
+    nlohmann::json cells = nlohmann::json::array();
+    for (int d = 0; d < quantized_.shape.directions(); ++d) {
+      const QuantizedCell& c = quantized_.cell(l, d);
+      cells.push_back({{"weight_ih", c.w_ih_format.ToString()},
+                       {"weight_hh", c.w_hh_format.ToString()}});
+    }
+    layers.push_back({{"input", ql.input_format.ToString()},
+                      {"input_limit", ql.input_limit},
+                      {"h", ql.h_format.ToString()},
+                      {"directions", cells}});
+  }
+  return {{"formats",
+           {{"layers", layers},
+            {"preactivation", fx::kPreact.ToString()},
+            {"gates", fx::kGate.ToString()},
+            {"cell", fx::kCell.ToString()},
+            {"bias", fx::kBias.ToString()},
+            {"accumulator_bits", fx::kAccumulatorBits}}},
+          {"input_range", {quantized_.input_range.lo, quantized_.input_range.hi}},
+          {"saturation",
+           {{"inputs", counts_.inputs}, {"preactivations", counts_.preacts},
+            {"cells", counts_.cells}}},
+          {"calibration_warnings", quantized_.warnings}};
+}
+
+}  // namespace
+
+FixedInput QuantizeInput(const QuantizedModel& m, const LstmInput& in, SaturationCounts* counts) {
+  LstmModel shape_only;
+  shape_only.shape = m.shape;
+  ValidateInput(shape_only, in);
+  const QuantizedLayer& first = m.layers[0];
+  FixedInput q;
+  q.seq_lens = in.seq_lens;
+  q.x = Tensor<int16_t>(in.x.shape);
+  for (size_t i = 0; i < in.x.data.size(); ++i) {
+    q.x.data[i] = static_cast<int16_t>(
+        QuantizeCounted(in.x.data[i], first.input_format, first.input_limit, &counts->inputs));
+  }
+  const int64_t per_cell = in.batch() * m.shape.hidden_size;
+  if (!in.h0.empty()) {
+    q.h0 = Tensor<int16_t>(in.h0.shape);
+    for (size_t i = 0; i < in.h0.data.size(); ++i) {
+      const QFormat f = m.layers[i / per_cell / m.shape.directions()].h_format;
+      q.h0.data[i] = static_cast<int16_t>(QuantizeCounted(in.h0.data[i], f, f.max_int(), &counts->inputs));
+    }
+  }
+  if (!in.c0.empty()) {
+    q.c0 = Tensor<int32_t>(in.c0.shape);
+    for (size_t i = 0; i < in.c0.data.size(); ++i) {
+      q.c0.data[i] = static_cast<int32_t>(
+          QuantizeCounted(in.c0.data[i], fx::kCell, fx::kCell.max_int(), &counts->inputs));
+    }
+  }
+  return q;
+}
+
+FixedOutput RunGolden(const QuantizedModel& m, const FixedInput& in, SaturationCounts* counts) {
+  const LstmShape& s = m.shape;
+  const int64_t T = in.x.shape[0], B = in.x.shape[1], H = s.hidden_size, D = s.directions();
+  FixedOutput out;
+  out.h_n = Tensor<int16_t>({s.num_cells(), B, H});
+  out.c_n = Tensor<int32_t>({s.num_cells(), B, H});
+  if (!in.h0.empty()) out.h_n.data = in.h0.data;
+  if (!in.c0.empty()) out.c_n.data = in.c0.data;
+  Tensor<int16_t> layer_in = in.x;
+  for (int layer = 0; layer < s.num_layers; ++layer) {
+    Tensor<int16_t> layer_out({T, B, D * H});  // zero past each sample's length
+    for (int dir = 0; dir < D; ++dir) {
+      const int64_t cell = layer * D + dir;
+      for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = in.seq_lens.empty() ? T : in.seq_lens[b];
+        RunCellSequence(m, layer, dir, layer_in.ptr(), layer_in.shape[2], B, b, len,
+                        out.h_n.ptr() + (cell * B + b) * H, out.c_n.ptr() + (cell * B + b) * H,
+                        layer_out.ptr(), counts);
+      }
+    }
+    layer_in = std::move(layer_out);
+  }
+  out.y = std::move(layer_in);
+  return out;
+}
+
+LstmOutput DequantizeOutput(const QuantizedModel& m, const FixedOutput& q) {
+  const int64_t per_cell = q.h_n.shape[1] * q.h_n.shape[2];
+  LstmOutput out{TensorF(q.y.shape), TensorF(q.h_n.shape), TensorF(q.c_n.shape)};
+  const QFormat y_format = m.layers.back().h_format;
+  for (size_t i = 0; i < q.y.data.size(); ++i) {
+    out.y.data[i] = static_cast<float>(fx::Dequantize(q.y.data[i], y_format));
+  }
+  for (size_t i = 0; i < q.h_n.data.size(); ++i) {
+    const QFormat f = m.layers[i / per_cell / m.shape.directions()].h_format;
+    out.h_n.data[i] = static_cast<float>(fx::Dequantize(q.h_n.data[i], f));
+    out.c_n.data[i] = static_cast<float>(fx::Dequantize(q.c_n.data[i], fx::kCell));
+  }
+  return out;
+}
+
+std::unique_ptr<Executor> MakeGoldenExecutor(const LstmModel& model,
+                                             const ExecutorOptions& options) {
+  return std::make_unique<GoldenExecutor>(model, options);
+}
+
+}  // namespace sbe

@@ -1,0 +1,50 @@
+// Sigmoid and tanh as the hardware computes them: a 513-entry table and linear interpolation.
+#include <array>
+#include <cmath>
+
+#include "sbe/fixed_point.h"
+
+namespace sbe::fx {
+namespace {
+
+// 512 segments over the whole Q4.11 input range: segment k starts at -16 + k/32, i.e. the
+// top 9 bits of the (offset) input select the segment and the low 6 bits interpolate.
+constexpr int kSegmentBits = 6;
+constexpr int kSegments = 1 << (16 - kSegmentBits);
+
+using Table = std::array<int16_t, kSegments + 1>;
+
+template <typename F>
+Table MakeTable(F f) {
+  Table t{};
+  for (int k = 0; k <= kSegments; ++k) {
+    const double x = Dequantize(int64_t{k} * (1 << kSegmentBits) + kPreact.min_int(), kPreact);
+    t[k] = static_cast<int16_t>(Quantize(f(x), kGate));
+  }
+  return t;
+}
+
+int16_t Interpolate(const Table& t, int16_t preact) {
+  const int32_t offset = int32_t{preact} - static_cast<int32_t>(kPreact.min_int());  // 0..65535
+  const int32_t k = offset >> kSegmentBits;
+  const int32_t frac = offset & ((1 << kSegmentBits) - 1);
+  const int64_t delta = RoundShift(int64_t{t[k + 1] - t[k]} * frac, kSegmentBits);
+  return static_cast<int16_t>(Saturate(t[k] + delta, kGate.bits));
+}
+
+const Table& SigmoidTable() {
+  static const Table t = MakeTable([](double x) { return 1.0 / (1.0 + std::exp(-x)); });
+  return t;
+}
+
+const Table& TanhTable() {
+  static const Table t = MakeTable([](double x) { return std::tanh(x); });
+  return t;
+}
+
+}  // namespace
+
+int16_t Sigmoid(int16_t preact) { return Interpolate(SigmoidTable(), preact); }
+int16_t Tanh(int16_t preact) { return Interpolate(TanhTable(), preact); }
+
+}  // namespace sbe::fx
