@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sbe/model.h"
@@ -30,9 +31,16 @@ struct LstmResult {
 };
 using LstmOutput = LstmResult<float>;
 
-// Checks x, h0, c0 and seq_lens against the model (shapes, lengths in [0, T]) and warns once
-// when x, h0 or c0 hold NaN or Inf (they propagate). Throws Error naming the input.
-void ValidateInput(const LstmModel& model, const LstmInput& input);
+// What to call each input in messages: the front-end passes the user's argument names.
+struct InputNames {
+  std::string x = "input x", h0 = "h0", c0 = "c0", seq_lens = "sequence lengths";
+};
+
+// Checks x, h0, c0 and seq_lens against the model (shapes, lengths in [0, T]). Throws Error
+// naming the input.
+void ValidateInput(const LstmModel& model, const LstmInput& input, const InputNames& names = {});
+// Warns once per tensor holding NaN or Inf: they are not refused, they propagate to the outputs.
+void WarnIfNotFinite(const LstmInput& input, const InputNames& names = {});
 
 // Layout conversions between what the user gives or wants (IoLayout) and the executors' layout.
 TensorF SwapFirstTwoAxes(const TensorF& t);  // (A, B, ...) -> (B, A, ...)

@@ -1,6 +1,8 @@
 // `sbe run`: one model, one batch of sequences, through an executor; timing and outputs.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <optional>
 
@@ -11,6 +13,7 @@
 #include "sbe/formats.h"
 #include "sbe/lstm_io.h"
 #include "sbe/presets.h"
+#include "sbe/reference.h"
 
 namespace sbe::cli {
 namespace {
@@ -23,6 +26,7 @@ struct RunArgs {
   uint64_t seed = 0;
   int repeat = 1;
   bool json = false;
+  bool check = false;
   std::string precision = "fp32";
   std::string executor = "auto";
   std::vector<double> input_range;
@@ -35,14 +39,15 @@ TensorF ReadState(const std::string& path, const IoLayout& io) {
   return io.onnx_outputs && io.batch_first ? SwapFirstTwoAxes(t) : t;
 }
 
-// Prefixes a library error with the argument it came from, keeping it one line.
+// Prefixes a library error with the argument it came from, unless the message already names
+// `value` (a loader's messages start with the path), keeping it one line.
 template <typename F>
-auto ForArgument(const std::string& arg, F&& f) {
+auto ForArgument(const std::string& arg, const std::string& value, F&& f) {
   try {
     return f();
   } catch (const Error& e) {
     const std::string what = e.what();
-    throw Error(what.rfind(arg, 0) == 0 ? what : arg + ": " + what);
+    throw Error(what.find(value) != std::string::npos ? what : arg + " " + value + ": " + what);
   }
 }
 
@@ -67,7 +72,7 @@ LstmInput MakeInput(const RunArgs& a, const LstmModel& model, const IoLayout& io
       Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
     }
     const int64_t batch = a.batch.value_or(model.default_batch);
-    in.x = ForArgument("--batch/--steps", [&] {
+    in.x = ForArgument("--batch/--steps", fmt::format("{}/{}", batch, steps), [&] {
       return TensorF({steps, batch, model.shape.input_size});
     });
     // Random inputs in [-1, 1), from a stream separate from the weights' stream.
@@ -77,9 +82,43 @@ LstmInput MakeInput(const RunArgs& a, const LstmModel& model, const IoLayout& io
   if (!a.h0.empty()) in.h0 = ReadState(a.h0, io);
   if (!a.c0.empty()) in.c0 = ReadState(a.c0, io);
   if (!a.seq_lens.empty()) in.seq_lens = ReadNpyInt(a.seq_lens);
-  ForArgument(a.input.empty() ? std::string("input") : a.input,
-              [&] { ValidateInput(model, in); });
+  InputNames names;
+  names.x = a.input.empty() ? "random input" : a.input;
+  names.h0 = "--h0 " + a.h0;
+  names.c0 = "--c0 " + a.c0;
+  names.seq_lens = "--seq-lens " + a.seq_lens;
+  ValidateInput(model, in, names);
+  WarnIfNotFinite(in, names);
   return in;
+}
+
+struct ErrorStats {
+  double max = 0, mean = 0;
+};
+
+ErrorStats Compare(const TensorF& got, const TensorD& want) {
+  ErrorStats e;
+  for (size_t i = 0; i < got.data.size(); ++i) {
+    const double d = std::fabs(got.data[i] - want.data[i]);
+    e.max = std::max(e.max, d);
+    e.mean += d;
+  }
+  if (!got.data.empty()) e.mean /= static_cast<double>(got.data.size());
+  return e;
+}
+
+// --check: the same input through the double reference, and how far the executor is from it.
+nlohmann::json CheckAgainstReference(const LstmModel& model, const LstmInput& in,
+                                     const LstmOutput& out) {
+  const LstmResult<double> ref = RunReference(model, in);
+  nlohmann::json j;
+  for (const auto& [name, got, want] :
+       {std::tuple{"y", &out.y, &ref.y}, std::tuple{"h_n", &out.h_n, &ref.h_n},
+        std::tuple{"c_n", &out.c_n, &ref.c_n}}) {
+    const ErrorStats e = Compare(*got, *want);
+    j[name] = {{"max_abs", e.max}, {"mean_abs", e.mean}};
+  }
+  return j;
 }
 
 double Median(std::vector<double> v) {
@@ -92,7 +131,7 @@ void Run(const RunArgs& a) {
   if (a.batch && *a.batch < 1) Fail("--batch {}: must be at least 1", *a.batch);
   if (a.steps && *a.steps < 1) Fail("--steps {}: must be at least 1", *a.steps);
   if (a.repeat < 1) Fail("--repeat {}: must be at least 1", a.repeat);
-  const LstmModel model = ForArgument("--model " + a.model, [&] { return LoadModel(a.model, a.seed); });
+  const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.seed); });
   IoLayout io = model.io;
   io.batch_first = io.batch_first || a.batch_first;
   const LstmInput in = MakeInput(a, model, io);
@@ -117,6 +156,7 @@ void Run(const RunArgs& a) {
   }
   const double median = Median(seconds);
 
+  const nlohmann::json check = a.check ? CheckAgainstReference(model, in, out) : nlohmann::json();
   const int dirs = model.shape.directions();
   if (!a.output.empty()) WriteNpy(a.output, PresentY(out.y, io, dirs));
   if (!a.state_output.empty()) {
@@ -146,6 +186,7 @@ void Run(const RunArgs& a) {
                         {"gops", gops},
                         {"ops_per_sample", ops / in.batch()}};
     j.update(executor->Details());
+    if (a.check) j["error_vs_reference"] = check;
     if (!a.output.empty()) j["output"] = a.output;
     if (!a.state_output.empty()) {
       j["state_output"] = {a.state_output + "_h.npy", a.state_output + "_c.npy"};
@@ -159,6 +200,12 @@ void Run(const RunArgs& a) {
               static_cast<long long>(in.steps()));
   std::printf("time       %.3f ms (median of %d), %.3f ms per sample, %.2f GOPS\n", median * 1e3,
               a.repeat, ms_per_sample, gops);
+  if (a.check) {
+    for (const char* k : {"y", "h_n", "c_n"}) {
+      std::printf("vs fp64    %-4s max |error| %.3e, mean %.3e\n", k,
+                  check[k]["max_abs"].get<double>(), check[k]["mean_abs"].get<double>());
+    }
+  }
   if (!a.output.empty()) std::printf("wrote      %s\n", a.output.c_str());
   if (!a.state_output.empty()) {
     std::printf("wrote      %s_h.npy, %s_c.npy\n", a.state_output.c_str(),
@@ -199,6 +246,8 @@ void AddRunCommand(CLI::App& app) {
                   "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
       ->delimiter(',')
       ->expected(2);
+  cmd->add_flag("--check", args->check,
+                "Also run the double reference and report the error against it");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
   cmd->footer(Examples({
       "sbe run                                   # lrcn preset, batch 1, random input",

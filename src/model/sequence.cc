@@ -7,7 +7,7 @@
 namespace sbe {
 namespace {
 
-void CheckState(const TensorF& t, const char* name, const std::vector<int64_t>& expected) {
+void CheckState(const TensorF& t, const std::string& name, const std::vector<int64_t>& expected) {
   if (t.empty()) return;
   if (t.shape != expected) {
     Fail("{} has shape {}, the model needs {}", name, ShapeToString(t.shape),
@@ -15,7 +15,7 @@ void CheckState(const TensorF& t, const char* name, const std::vector<int64_t>& 
   }
 }
 
-void WarnIfNotFinite(const TensorF& t, const char* name) {
+void WarnTensor(const TensorF& t, const std::string& name) {
   for (size_t i = 0; i < t.data.size(); ++i) {
     if (!std::isfinite(t.data[i])) {
       Warn("{} holds a non-finite value ({}) at index {}; it will propagate to the outputs",
@@ -27,36 +27,40 @@ void WarnIfNotFinite(const TensorF& t, const char* name) {
 
 }  // namespace
 
-void ValidateInput(const LstmModel& model, const LstmInput& in) {
+void ValidateInput(const LstmModel& model, const LstmInput& in, const InputNames& names) {
   const LstmShape& s = model.shape;
   if (in.x.rank() != 3) {
-    Fail("input x has rank {} (shape {}), expected (steps, batch, {})", in.x.rank(),
+    Fail("{} has rank {} (shape {}), expected (steps, batch, {})", names.x, in.x.rank(),
          ShapeToString(in.x.shape), s.input_size);
   }
   if (in.x.shape[2] != s.input_size) {
-    Fail("input x has shape {}: its last axis must be the model's input size {}",
+    Fail("{} has shape {}: its last axis must be the model's input size {}", names.x,
          ShapeToString(in.x.shape), s.input_size);
   }
   if (in.steps() < 1 || in.batch() < 1) {
-    Fail("input x has shape {}: steps and batch must be at least 1", ShapeToString(in.x.shape));
+    Fail("{} has shape {}: steps and batch must be at least 1", names.x,
+         ShapeToString(in.x.shape));
   }
   const std::vector<int64_t> state_shape = {s.num_cells(), in.batch(), s.hidden_size};
-  CheckState(in.h0, "h0", state_shape);
-  CheckState(in.c0, "c0", state_shape);
+  CheckState(in.h0, names.h0, state_shape);
+  CheckState(in.c0, names.c0, state_shape);
   if (!in.seq_lens.empty()) {
     if (static_cast<int64_t>(in.seq_lens.size()) != in.batch()) {
-      Fail("sequence lengths: {} values for a batch of {}", in.seq_lens.size(), in.batch());
+      Fail("{}: {} values for a batch of {}", names.seq_lens, in.seq_lens.size(), in.batch());
     }
     for (size_t b = 0; b < in.seq_lens.size(); ++b) {
       if (in.seq_lens[b] < 0 || in.seq_lens[b] > in.steps()) {
-        Fail("sequence lengths: sample {} has length {}, outside [0, {}]", b, in.seq_lens[b],
+        Fail("{}: sample {} has length {}, outside [0, {}]", names.seq_lens, b, in.seq_lens[b],
              in.steps());
       }
     }
   }
-  WarnIfNotFinite(in.x, "input x");
-  WarnIfNotFinite(in.h0, "h0");
-  WarnIfNotFinite(in.c0, "c0");
+}
+
+void WarnIfNotFinite(const LstmInput& in, const InputNames& names) {
+  WarnTensor(in.x, names.x);
+  WarnTensor(in.h0, names.h0);
+  WarnTensor(in.c0, names.c0);
 }
 
 TensorF SwapFirstTwoAxes(const TensorF& t) {
