@@ -166,7 +166,9 @@ LstmModel ParseSafetensors(const std::string& bytes, const std::string& name) {
     for (const auto& [p, _] : by_prefix) prefixes += (prefixes.empty() ? "'" : ", '") + p + "'";
     Fail("{}: tensors of several LSTMs (prefixes {}); keep one per file", name, prefixes);
   }
-  const auto& [prefix, keys] = *by_prefix.begin();
+  // Plain references, not a structured binding: clang 14 cannot capture those in lambdas.
+  const std::string& prefix = by_prefix.begin()->first;
+  const auto& keys = by_prefix.begin()->second;
   auto find = [&](const std::string& kind, int layer, int dir) -> const std::string* {
     const auto it = keys.find({kind, layer, dir});
     return it == keys.end() ? nullptr : &it->second;
