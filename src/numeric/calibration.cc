@@ -177,8 +177,13 @@ QuantizedModel Calibrate(const LstmModel& model, const InputRange& range) {
       qc.w_hh_format = wh.format;
       qc.bias.assign(rows, 0);
       if (s.has_bias) {
+        const double limit = static_cast<double>(fx::kBias.max_int()) * fx::kBias.scale();
         for (int64_t r = 0; r < rows; ++r) {
           const double b = double{c.b_ih[r]} + double{c.b_hh[r]};
+          if (std::fabs(b) > limit) {
+            Fail("{}: bias_ih + bias_hh = {:.6g} at row {} is outside {} (|b| <= {:.6g})",
+                 TensorName("bias", layer, d), b, r, fx::kBias.ToString(), limit);
+          }
           qc.bias[r] = static_cast<int32_t>(fx::Quantize(b, fx::kBias));
         }
       }

@@ -130,6 +130,17 @@ TEST(Golden, HugeWeightsWarnAndStaySafe) {
   EXPECT_NE(q.warnings[0].find("weight_ih_l0"), std::string::npos) << q.warnings[0];
 }
 
+TEST(Golden, RefusesABiasTheFormatCannotRepresent) {
+  LstmModel m = MakeRandomModel({4, 3, 2, false, true}, 1, "m");
+  m.cell(1, 0).b_hh[5] = 3e6f;
+  try {
+    Calibrate(m, InputRange{});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bias_l1"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Golden, RefusesEmptyOrNonFiniteRanges) {
   const LstmModel m = MakeRandomModel({4, 3, 1, false, true}, 1, "m");
   EXPECT_THROW(Calibrate(m, InputRange{1, 1}), Error);
