@@ -18,6 +18,8 @@ struct PresetInfo {
 
 const std::vector<PresetInfo>& Presets();
 bool IsPreset(const std::string& name);
+// "lrcn, deepbench-256, ..." for messages and help.
+std::string PresetNames();
 // Builds a preset with weights drawn from U(-1/sqrt(H), 1/sqrt(H)), as nn.LSTM initialises
 // them, from a deterministic generator seeded with `seed`.
 LstmModel MakePreset(const std::string& name, uint64_t seed);

@@ -1,5 +1,7 @@
 // `sbe info`: this build, this machine, the presets, and (with --model) one model's shape.
 #include <cstdio>
+#include <fmt/ranges.h>
+
 #include <thread>
 
 #include "cli/cli_common.h"
@@ -62,9 +64,7 @@ void Info(const InfoArgs& a) {
     std::printf("cache      L%d %-11s %8lld KiB, shared by %d\n", c.level, c.type.c_str(),
                 static_cast<long long>(c.size_bytes / 1024), c.shared_by_threads);
   }
-  std::string executors;
-  for (const std::string& e : ExecutorNames()) executors += (executors.empty() ? "" : ", ") + e;
-  std::printf("executors  %s\n\npresets\n", executors.c_str());
+  std::printf("executors  %s\n\npresets\n", fmt::format("{}", fmt::join(ExecutorNames(), ", ")).c_str());
   std::printf("  %-16s %6s %6s %6s %12s %10s\n", "name", "input", "hidden", "steps", "weights",
               "MOP/sample");
   for (const PresetInfo& p : Presets()) {

@@ -104,7 +104,9 @@ int64_t CpuInfo::DataCacheBytes(int level) const {
 std::string CpuInfo::SimdSummary() const {
   std::string s;
   auto add = [&](bool on, const char* name) {
-    if (on) s += (s.empty() ? "" : " ") + std::string(name);
+    if (!on) return;
+    if (!s.empty()) s += ' ';
+    s += name;
   };
   add(sse4_2, "sse4.2");
   add(avx, "avx");

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include <fmt/ranges.h>
+
 #include "sbe/error.h"
 #include "sbe/formats.h"
 
@@ -162,9 +164,10 @@ LstmModel ParseSafetensors(const std::string& bytes, const std::string& name) {
     Fail("{}: no nn.LSTM tensors (weight_ih_l0, weight_hh_l0, ...) in the file", name);
   }
   if (by_prefix.size() > 1) {
-    std::string prefixes;
-    for (const auto& [p, _] : by_prefix) prefixes += (prefixes.empty() ? "'" : ", '") + p + "'";
-    Fail("{}: tensors of several LSTMs (prefixes {}); keep one per file", name, prefixes);
+    std::vector<std::string> prefixes;
+    for (const auto& entry : by_prefix) prefixes.push_back("'" + entry.first + "'");
+    Fail("{}: tensors of several LSTMs (prefixes {}); keep one per file", name,
+         fmt::join(prefixes, ", "));
   }
   // Plain references, not a structured binding: clang 14 cannot capture those in lambdas.
   const std::string& prefix = by_prefix.begin()->first;

@@ -28,9 +28,7 @@ LstmModel LoadModel(const std::string& spec, uint64_t seed) {
   if (IsPreset(spec)) return MakePreset(spec, seed);
   std::error_code ec;
   if (!std::filesystem::exists(spec, ec)) {
-    std::string names;
-    for (const PresetInfo& p : Presets()) names += (names.empty() ? "" : ", ") + p.name;
-    Fail("{}: no such file, and not a preset ({})", spec, names);
+    Fail("{}: no such file, and not a preset ({})", spec, PresetNames());
   }
   if (EndsWith(spec, ".safetensors")) return LoadSafetensors(spec);
   if (EndsWith(spec, ".onnx")) return LoadOnnx(spec);

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <fmt/ranges.h>
+
 #include "common/random.h"
 #include "sbe/error.h"
 
@@ -31,6 +33,12 @@ bool IsPreset(const std::string& name) {
     if (p.name == name) return true;
   }
   return false;
+}
+
+std::string PresetNames() {
+  std::vector<std::string> names;
+  for (const PresetInfo& p : Presets()) names.push_back(p.name);
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 LstmModel MakeRandomModel(const LstmShape& shape, uint64_t seed, const std::string& name) {
@@ -71,9 +79,7 @@ LstmModel MakePreset(const std::string& name, uint64_t seed) {
     model.default_steps = p.steps;
     return model;
   }
-  std::string names;
-  for (const PresetInfo& p : Presets()) names += (names.empty() ? "" : ", ") + p.name;
-  Fail("unknown preset '{}' (presets: {})", name, names);
+  Fail("unknown preset '{}' (presets: {})", name, PresetNames());
 }
 
 }  // namespace sbe
