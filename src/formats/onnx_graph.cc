@@ -41,7 +41,7 @@ Const Gathered(const Const& src, std::vector<int64_t> shape, F from, const std::
 
 int64_t Axis(int64_t axis, size_t rank, const std::string& where) {
   const int64_t r = static_cast<int64_t>(rank);
-  if (axis < -r || axis >= std::max<int64_t>(r, 1)) Fail("{}: axis {} out of range", where, axis);
+  if (axis < -r || axis >= r) Fail("{}: axis {} out of range for rank {}", where, axis, r);
   return axis < 0 ? axis + r : axis;
 }
 
@@ -292,7 +292,7 @@ Const ReadTensor(const TensorProto& t, const std::string& where) {
 }
 
 bool EvalGlue(const onnx::NodeProto& node, const std::vector<const Value*>& in, int opset,
-              std::vector<Value>* out, const std::string& where) {
+              std::vector<Value>* out, int64_t* budget, const std::string& where) {
   const std::string& op = node.op_type();
   auto input = [&](size_t k) -> const Value& {
     if (k >= in.size() || !in[k]) Fail("{}: {} lacks input {}", where, op, k);
@@ -310,7 +310,15 @@ bool EvalGlue(const onnx::NodeProto& node, const std::vector<const Value*>& in, 
     }
     return false;
   };
-  auto emit = [&](Value v) { out->push_back(std::move(v)); };
+  auto emit = [&](Value v) {
+    // Folding can grow constants (Concat of a tensor with itself, again and again); the
+    // budget bounds what one file can make the importer allocate.
+    if (v.is_const()) {
+      *budget -= v.constant->numel();
+      if (*budget < 0) Fail("{}: folding the graph's constants needs more than {} values", where, kFoldBudget);
+    }
+    out->push_back(std::move(v));
+  };
 
   if (op == "Constant") {
     if (const auto* a = Attr(node, "value")) { emit(Constant(ReadTensor(a->t(), where))); return true; }

@@ -53,9 +53,14 @@ struct Value {
 // Reads a TensorProto (initializer or Constant value) into a Const; `where` names it in errors.
 Const ReadTensor(const onnx::TensorProto& t, const std::string& where);
 
+// Values all folded constants of one graph may hold together: 4x the largest LSTM weight
+// tensor sbe is meant for, far below what would exhaust memory.
+inline constexpr int64_t kFoldBudget = int64_t{1} << 27;
+
 // Folds or tracks one glue node. Returns false when the op is not one the importer knows.
-// Throws Error for known ops used in ways it cannot honour.
+// Throws Error for known ops used in ways it cannot honour. Folded constants are charged to
+// *budget (start it at kFoldBudget).
 bool EvalGlue(const onnx::NodeProto& node, const std::vector<const Value*>& inputs, int opset,
-              std::vector<Value>* outputs, const std::string& where);
+              std::vector<Value>* outputs, int64_t* budget, const std::string& where);
 
 }  // namespace sbe::onnx_import

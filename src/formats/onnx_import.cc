@@ -325,6 +325,7 @@ LstmModel ParseOnnx(const std::string& bytes, const std::string& name) {
     im.values[in] = v;
   }
   int lstm_nodes = 0;
+  int64_t fold_budget = onnx_import::kFoldBudget;
   for (const auto& node : graph.node()) {
     const std::string where = im.Where(node);
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
@@ -347,7 +348,7 @@ LstmModel ParseOnnx(const std::string& bytes, const std::string& name) {
       inputs.push_back(v);
     }
     std::vector<Value> outputs;
-    if (!onnx_import::EvalGlue(node, inputs, im.opset, &outputs, where)) {
+    if (!onnx_import::EvalGlue(node, inputs, im.opset, &outputs, &fold_budget, where)) {
       Fail("{}: operator not supported here (sbe imports LSTM nodes and the shape glue around "
            "them)", where);
     }
