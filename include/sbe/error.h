@@ -23,7 +23,8 @@ template <typename... Args>
 }
 
 // Warnings (NaN in an input, saturated values) go to a sink the front-end chooses, so the library
-// never writes to a stream itself. The default sink prints "sbe: warning: ..." on stderr.
+// never writes to a stream itself. The default sink prints "sbe: warning: ..." on stderr;
+// SetWarningSink(nullptr) restores it.
 using WarningSink = std::function<void(std::string_view)>;
 void SetWarningSink(WarningSink sink);
 void Warn(std::string_view message);

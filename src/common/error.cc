@@ -16,11 +16,12 @@ std::mutex& SinkMutex() {
   return m;
 }
 
+void PrintWarning(std::string_view message) {
+  std::fprintf(stderr, "sbe: warning: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
 WarningSink& Sink() {
-  static WarningSink sink = [](std::string_view message) {
-    std::fprintf(stderr, "sbe: warning: %.*s\n", static_cast<int>(message.size()),
-                 message.data());
-  };
+  static WarningSink sink = PrintWarning;
   return sink;
 }
 
@@ -28,7 +29,7 @@ WarningSink& Sink() {
 
 void SetWarningSink(WarningSink sink) {
   std::lock_guard lock(SinkMutex());
-  Sink() = std::move(sink);
+  Sink() = sink ? std::move(sink) : WarningSink(PrintWarning);
 }
 
 void Warn(std::string_view message) {

@@ -82,7 +82,8 @@ class GoldenExecutor final : public Executor {
   LstmOutput Run(const LstmInput& input) override {
     counts_ = {};
     const FixedInput q = QuantizeInput(quantized_, input, &counts_);
-    if (counts_.inputs > 0) {
+    if (counts_.inputs > 0 && !warned_) {
+      warned_ = true;  // once per executor, not once per --repeat run
       Warn("{} input values outside the calibrated range [{}, {}] saturated", counts_.inputs,
            quantized_.input_range.lo, quantized_.input_range.hi);
     }
@@ -93,6 +94,7 @@ class GoldenExecutor final : public Executor {
  private:
   QuantizedModel quantized_;
   SaturationCounts counts_;
+  bool warned_ = false;
 };
 
 nlohmann::json GoldenExecutor::Details() const {
