@@ -1,0 +1,51 @@
+// A hardware target as the planner sees it: compute, on-chip memory, DRAM, power, latencies.
+// The JSON format is documented in docs/BOARDS.md; presets live in boards/.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sbe {
+
+struct Board {
+  std::string name;
+  std::string description;
+  std::string kind;          // "fpga" or "cpu"
+  double clock_mhz = 0;
+  // Multiply-accumulates per cycle (N_pe) and how they are counted: on an FPGA, one PE is one
+  // 16x16-bit MAC per cycle in one DSP slice; on a CPU, SIMD lanes x FMA ports x cores.
+  int64_t macs_per_cycle = 0;
+  std::string pe_counting;
+  int word_bits = 16;        // datapath word: weights, inputs and states
+  int64_t weight_buffer_bytes = 0;  // on-chip memory for weight blocks (BRAM/URAM; cache)
+  int64_t state_buffer_bytes = 0;   // on-chip memory for the batch's h, c, x and gate sums
+  double dram_gbs = 0;       // sustained DRAM read bandwidth, 1e9 bytes per second
+  double dram_latency_ns = 0;
+  int64_t dram_burst_bytes = 0;
+  int dram_port_bits = 0;    // width of the accelerator's memory port
+  double static_watts = 0;   // board power idle (configured, clocks running)
+  double full_watts = 0;     // board power with the PE array busy
+  int mac_latency = 0;       // cycles from operands to an accumulated sum (multiplier + adder)
+  int adder_latency = 0;     // cycles of the accumulator's adder: the baseline's RAW stall
+  int activation_latency = 0;  // cycles through sigmoid/tanh and the cell update
+  std::map<std::string, std::string> sources;  // figure -> where it comes from
+
+  double word_bytes() const { return word_bits / 8.0; }
+  // N_t: weights (words) DRAM delivers per cycle.
+  double words_per_cycle() const;
+  // Peak operations per second, 2 per MAC (the paper's convention), in GOPS.
+  double peak_gops() const { return 2.0 * static_cast<double>(macs_per_cycle) * clock_mhz * 1e-3; }
+  std::string Summary() const;
+};
+
+// Parses a board description; throws Error naming `name` and the field on anything missing,
+// mistyped, zero, negative or impossible.
+Board ParseBoard(const std::string& json_text, const std::string& name);
+// A preset name (boards/NAME.json, compiled in) or a path to a .json file; "cpu" is this
+// machine, detected.
+Board LoadBoard(const std::string& spec);
+std::vector<std::string> BoardPresetNames();
+
+}  // namespace sbe

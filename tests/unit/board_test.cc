@@ -1,0 +1,77 @@
+// Board descriptions: the presets, the detected CPU, and every way a description can be wrong.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "plan/board_presets.h"
+#include "sbe/board.h"
+#include "sbe/error.h"
+
+namespace sbe {
+namespace {
+
+std::string Vx690tText() {
+  for (const auto& [name, text] : BoardPresetTexts()) {
+    if (name == "vx690t") return text;
+  }
+  return "";
+}
+
+TEST(Board, PaperBoardsCarryDatasheetFigures) {
+  const Board v = LoadBoard("vx690t");
+  EXPECT_EQ(v.clock_mhz, 125);
+  EXPECT_EQ(v.weight_buffer_bytes + v.state_buffer_bytes, 1470 * 36 * 1024 / 8);  // 1470 BRAM36
+  EXPECT_NEAR(v.words_per_cycle(), 29.86e9 / 2 / 125e6, 1e-9);                    // N_t
+  EXPECT_NEAR(v.peak_gops(), 512.0, 1e-9);
+  const Board z = LoadBoard("z7045");
+  EXPECT_EQ(z.clock_mhz, 142);
+  EXPECT_LE(z.macs_per_cycle, 900);  // the XC7Z045 has 900 DSP48E1
+  EXPECT_EQ(z.weight_buffer_bytes + z.state_buffer_bytes, 545 * 36 * 1024 / 8);
+  for (const std::string& name : BoardPresetNames()) {
+    const Board b = LoadBoard(name);
+    EXPECT_GT(b.words_per_cycle(), 0) << name;
+    if (name != "cpu") EXPECT_FALSE(b.sources.empty()) << name << " must cite its figures";
+  }
+}
+
+TEST(Board, CpuIsDetected) {
+  const Board c = LoadBoard("cpu");
+  EXPECT_EQ(c.kind, "cpu");
+  EXPECT_GE(c.macs_per_cycle, 16);
+  EXPECT_GT(c.dram_gbs, 0.1);
+  EXPECT_GT(c.weight_buffer_bytes, 0);
+}
+
+void ExpectRefused(const std::function<void(nlohmann::json&)>& edit, const std::string& word) {
+  nlohmann::json j = nlohmann::json::parse(Vx690tText());
+  edit(j);
+  try {
+    ParseBoard(j.dump(), "bad.json");
+    ADD_FAILURE() << "accepted; expected an error about " << word;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("bad.json"), std::string::npos) << what;
+    EXPECT_NE(what.find(word), std::string::npos) << what;
+  }
+}
+
+TEST(Board, RefusesBadDescriptions) {
+  ExpectRefused([](nlohmann::json& j) { j.erase("clock_mhz"); }, "clock_mhz");
+  ExpectRefused([](nlohmann::json& j) { j["dram"].erase("bandwidth_gbs"); }, "dram.bandwidth_gbs");
+  ExpectRefused([](nlohmann::json& j) { j["dram"]["bandwidth_gbs"] = 0; }, "dram.bandwidth_gbs");
+  ExpectRefused([](nlohmann::json& j) { j["dram"]["bandwidth_gbs"] = -3; }, "dram.bandwidth_gbs");
+  ExpectRefused([](nlohmann::json& j) { j["dram"]["bandwidth_gbs"] = "fast"; }, "dram.bandwidth_gbs");
+  ExpectRefused([](nlohmann::json& j) { j["pe"]["macs_per_cycle"] = 0; }, "pe.macs_per_cycle");
+  ExpectRefused([](nlohmann::json& j) { j["pe"]["macs_per_cycle"] = 12.5; }, "pe.macs_per_cycle");
+  ExpectRefused([](nlohmann::json& j) { j["onchip"]["weight_bytes"] = -1; }, "onchip.weight_bytes");
+  ExpectRefused([](nlohmann::json& j) { j["power"]["full_watts"] = 1; }, "full_watts");
+  ExpectRefused([](nlohmann::json& j) { j["dram"]["port_bits"] = 64; }, "port");
+  ExpectRefused([](nlohmann::json& j) { j["kind"] = "gpu"; }, "kind");
+  ExpectRefused([](nlohmann::json& j) { j["word_bits"] = 12; }, "word_bits");
+  EXPECT_THROW(ParseBoard("{not json", "broken.json"), Error);
+  EXPECT_THROW(LoadBoard("vx690"), Error);  // a typo of a preset
+  EXPECT_THROW(LoadBoard("/nonexistent/board.json"), Error);
+}
+
+}  // namespace
+}  // namespace sbe
