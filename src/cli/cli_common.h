@@ -12,6 +12,7 @@ namespace sbe::cli {
 // Each subcommand adds itself to the app; its callback runs when the user picks it.
 void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
+void AddPlanCommand(CLI::App& app);
 
 // Writes the JSON object as the only thing on stdout (so `sbe ... --json | jq` works).
 void PrintJson(const nlohmann::json& j);

@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(sbe::cli::Examples({"sbe run                      # the lrcn preset, random input",
                                  "sbe run --model deepbench-1024 --batch 4 --json",
+                                 "sbe plan --board z7045 --model lrcn",
                                  "sbe info --model my_lstm.safetensors"}));
   sbe::cli::AddRunCommand(app);
+  sbe::cli::AddPlanCommand(app);
   sbe::cli::AddInfoCommand(app);
   try {
     app.parse(argc, argv);

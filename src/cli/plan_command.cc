@@ -1,0 +1,219 @@
+// `sbe plan`: the blocking-batching plan for a model on a board, its predictions, the
+// alternatives, and (with --plot) the paper's batch-size and blocking-number figures.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "cli/cli_common.h"
+#include "sbe/board.h"
+#include "sbe/error.h"
+#include "sbe/plan.h"
+#include "sbe/presets.h"
+
+namespace sbe::cli {
+namespace {
+
+struct PlanArgs {
+  std::string board = "vx690t";
+  std::string model = "lrcn";
+  std::string batch = "auto", blocks = "auto";
+  std::string objective = "throughput";
+  int max_batch = 256;
+  std::optional<double> max_latency_ms;
+  std::optional<int> steps;
+  bool non_block_batch = false;
+  bool schedule = false;
+  bool json = false;
+  std::string plot;
+  uint64_t seed = 0;
+};
+
+std::optional<int> AutoOrInt(const std::string& value, const char* flag) {
+  if (value == "auto") return std::nullopt;
+  try {
+    size_t used = 0;
+    const int v = std::stoi(value, &used);
+    if (used == value.size()) return v;
+  } catch (const std::exception&) {
+  }
+  Fail("{} {}: expected a positive integer or 'auto'", flag, value);
+}
+
+nlohmann::json PlanJson(const Plan& p) {
+  return {{"batch", p.batch},
+          {"blocks", p.blocks},
+          {"input_blocks", p.input_blocks},
+          {"case", p.hidden_case},
+          {"input_case", p.input_case},
+          {"alpha", p.alpha},
+          {"block_batch", p.block_batch},
+          {"bound", p.bound},
+          {"onchip_weight_bytes", p.onchip_weight_bytes},
+          {"onchip_state_bytes", p.onchip_state_bytes},
+          {"reused_words_per_step", p.reused_words_per_step},
+          {"sample_words_per_step", p.sample_words_per_step},
+          {"pe_utilization", p.pe_utilization},
+          {"predicted_gops", p.predicted_gops},
+          {"predicted_ms_per_batch", p.predicted_ms_per_batch},
+          {"predicted_ms_per_sample", p.predicted_ms_per_sample},
+          {"predicted_mj_per_sample", p.predicted_mj_per_sample}};
+}
+
+// The curves of the paper's two figures, for --plot: GOPS against batch for several blocking
+// numbers (and the non block-batch schedule), the rooflines, and GOPS against blocks.
+nlohmann::json FigureData(const LstmShape& s, const Board& board, int steps, int max_batch) {
+  nlohmann::json curves = nlohmann::json::array();
+  const int64_t H = s.hidden_size;
+  std::vector<int> blocking = {1, 2, 4, 8, 16, 32};
+  auto curve = [&](int nb, bool block_batch) {
+    nlohmann::json pts = nlohmann::json::array();
+    for (int b = 1; b <= max_batch; b = b < 8 ? b + 1 : b * 5 / 4 + 1) {
+      if (auto p = EvaluatePlan(s, board, b, nb, steps, block_batch)) {
+        pts.push_back({b, p->predicted_gops});
+      }
+    }
+    return pts;
+  };
+  for (int nb : blocking) {
+    if (nb > H) break;
+    curves.push_back({{"label", fmt::format("block-batch, {} block{}", nb, nb == 1 ? "" : "s")},
+                      {"points", curve(nb, true)}});
+  }
+  curves.push_back({{"label", "non block-batch, 4 blocks"}, {"points", curve(std::min<int>(4, H), false)}});
+  const double n_pe = board.macs_per_cycle, n_t = board.words_per_cycle();
+  const double to_gops = 2 * board.clock_mhz * 1e-3;
+  nlohmann::json roof12 = nlohmann::json::array(), roof3 = nlohmann::json::array();
+  // Case 3 streams all weights each step and moves x and h per sample: alpha of that schedule.
+  std::optional<Plan> streamed = EvaluatePlan(s, board, 1, std::max<int>(3, std::min<int>(8, H)), steps, true);
+  const double alpha3 = streamed ? streamed->alpha : 1.0;
+  for (int b = 1; b <= max_batch; b = b < 8 ? b + 1 : b * 5 / 4 + 1) {
+    roof12.push_back({b, PaperComputeBound(n_pe) * to_gops});
+    roof3.push_back({b, PaperCase3(n_pe, n_t, b, alpha3) * to_gops});
+  }
+  nlohmann::json by_blocks = nlohmann::json::array();
+  for (int nb = 1; nb <= std::min<int64_t>(H, 64); nb = nb < 8 ? nb + 1 : nb * 2) {
+    for (int b : {1, 8, 32}) {
+      if (auto p = EvaluatePlan(s, board, b, nb, steps, true)) by_blocks.push_back({nb, b, p->predicted_gops});
+    }
+  }
+  return {{"title", fmt::format("{} on {}", s.ToString(), board.name)},
+          {"curves", curves},
+          {"roofline_case12", roof12},
+          {"roofline_case3", roof3},
+          {"alpha_case3", alpha3},
+          {"by_blocks", by_blocks}};
+}
+
+void RunPlot(const nlohmann::json& data, const std::string& out) {
+  const std::filesystem::path script = std::filesystem::path(SBE_SOURCE_DIR) / "tools" / "plot_plan.py";
+  const std::string data_path = out + ".json";
+  std::ofstream(data_path) << data.dump();
+  const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' '{}'", script.string(), data_path, out);
+  if (std::system(cmd.c_str()) != 0) {
+    Fail("--plot {}: plotting failed (needs /usr/bin/python3 with python3-matplotlib)", out);
+  }
+  std::filesystem::remove(data_path);
+}
+
+void RunPlan(const PlanArgs& a) {
+  const Board board = LoadBoard(a.board);
+  const LstmModel model = LoadModel(a.model, a.seed);
+  PlanRequest r;
+  r.batch = AutoOrInt(a.batch, "--batch");
+  r.blocks = AutoOrInt(a.blocks, "--blocks");
+  r.steps = a.steps.value_or(model.default_steps > 0 ? model.default_steps : 0);
+  if (r.steps < 1) Fail("--steps: {} does not say its sequence length; give --steps", a.model);
+  if (a.objective != "throughput" && a.objective != "latency") {
+    Fail("--objective {}: expected throughput or latency", a.objective);
+  }
+  r.objective = a.objective == "latency" ? Objective::kLatency : Objective::kThroughput;
+  r.max_batch = a.max_batch;
+  r.max_latency_ms = a.max_latency_ms;
+  r.block_batch = !a.non_block_batch;
+  const PlanResult result = ChoosePlan(model.shape, board, r);
+  const Plan& p = result.best;
+  // One row per blocking number: its best batch. The table of alternatives.
+  std::vector<Plan> table;
+  for (const Plan& alt : result.alternatives) {
+    if (std::none_of(table.begin(), table.end(), [&](const Plan& t) { return t.blocks == alt.blocks; })) {
+      table.push_back(alt);
+    }
+  }
+  std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) { return x.blocks < y.blocks; });
+  const Schedule schedule = BuildSchedule(model.shape, p);
+  CheckSchedule(schedule);
+  if (!a.plot.empty()) RunPlot(FigureData(model.shape, board, r.steps, a.max_batch), a.plot);
+
+  if (a.json) {
+    nlohmann::json alts = nlohmann::json::array();
+    for (const Plan& t : table) alts.push_back(PlanJson(t));
+    nlohmann::json j = PlanJson(p);
+    j["board"] = board.name;
+    j["model"] = model.name;
+    j["model_info"] = ModelJson(model);
+    j["steps"] = r.steps;
+    j["n_pe"] = board.macs_per_cycle;
+    j["n_t"] = board.words_per_cycle();
+    j["peak_gops"] = board.peak_gops();
+    j["schedule_ops"] = schedule.ops.size();
+    j["alternatives"] = alts;
+    if (!a.plot.empty()) j["plot"] = a.plot;
+    PrintJson(j);
+    return;
+  }
+  std::printf("board      %s\n", board.Summary().c_str());
+  std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), r.steps);
+  std::printf("plan       batch %d; W_h in %d block%s (case %d); W_x in %d block%s (case %d); %s\n",
+              p.batch, p.blocks, p.blocks == 1 ? "" : "s", p.hidden_case, p.input_blocks,
+              p.input_blocks == 1 ? "" : "s", p.input_case,
+              p.block_batch ? "block-batch" : "non block-batch");
+  std::printf("alpha      %.4f (words reused across the batch / all words moved, per sample-step)\n", p.alpha);
+  std::printf("on-chip    %.2f MiB weights + %.2f MiB state of %.2f MiB\n",
+              p.onchip_weight_bytes / 1048576.0, p.onchip_state_bytes / 1048576.0,
+              (board.weight_buffer_bytes + board.state_buffer_bytes) / 1048576.0);
+  std::printf("predicted  %.1f GOPS (%s bound, PE utilisation %.1f%%), %.4f ms per sample, "
+              "%.3f ms per batch, %.3f mJ per sample\n",
+              p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
+              p.predicted_ms_per_batch, p.predicted_mj_per_sample);
+  std::printf("\nalternatives (best batch for each blocking number)\n");
+  std::printf("  %6s %6s %5s %8s %9s %12s %12s %8s\n", "blocks", "batch", "case", "alpha", "GOPS",
+              "ms/sample", "mJ/sample", "bound");
+  for (const Plan& t : table) {
+    std::printf("  %6d %6d %5d %8.4f %9.1f %12.4f %12.4f %8s\n", t.blocks, t.batch, t.hidden_case,
+                t.alpha, t.predicted_gops, t.predicted_ms_per_sample, t.predicted_mj_per_sample,
+                t.bound.c_str());
+  }
+  if (a.schedule) std::printf("\n%s", schedule.Describe().c_str());
+  if (!a.plot.empty()) std::printf("\nwrote      %s\n", a.plot.c_str());
+}
+
+}  // namespace
+
+void AddPlanCommand(CLI::App& app) {
+  auto args = std::make_shared<PlanArgs>();
+  CLI::App* cmd = app.add_subcommand("plan", "Choose blocking and batching for a model on a board");
+  cmd->add_option("--board", args->board, "Board preset (vx690t, z7045, u280, zu9eg, cpu) or .json")
+      ->capture_default_str();
+  cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
+  cmd->add_option("--batch", args->batch, "Batch size, or auto")->capture_default_str();
+  cmd->add_option("--blocks", args->blocks, "Hidden-weight blocking number, or auto")->capture_default_str();
+  cmd->add_option("--objective", args->objective, "throughput, or latency (of one batch)")
+      ->capture_default_str();
+  cmd->add_option("--max-batch", args->max_batch, "Largest batch to consider")->capture_default_str();
+  cmd->add_option("--max-latency-ms", args->max_latency_ms, "Bound on one batch's predicted time");
+  cmd->add_option("--steps", args->steps, "Sequence length (default: the model's)");
+  cmd->add_flag("--non-block-batch", args->non_block_batch,
+                "Plan the baseline that fetches streamed weights once per sample");
+  cmd->add_flag("--schedule", args->schedule, "Print the start of the explicit schedule");
+  cmd->add_option("--plot", args->plot, "Draw the batch-size and blocking-number figures (PNG)");
+  cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
+  cmd->footer(Examples({"sbe plan                                  # lrcn on the VX690T",
+                        "sbe plan --board z7045 --model lrcn --json",
+                        "sbe plan --board u280 --model deepbench-2048 --objective latency --max-batch 8",
+                        "sbe plan --board z7045 --batch 32 --blocks auto --plot z7045.png"}));
+  cmd->callback([args] { RunPlan(*args); });
+}
+
+}  // namespace sbe::cli

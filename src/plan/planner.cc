@@ -1,0 +1,83 @@
+// Blocking-batching choice: enumerate blocking number x batch size within the on-chip budget,
+// predict each with the performance model, pick the best for the objective.
+#include <algorithm>
+#include <map>
+
+#include "sbe/error.h"
+#include "sbe/plan.h"
+
+namespace sbe {
+namespace {
+
+// Blocking numbers worth trying: 1, 2, then roughly geometric up to one column per block.
+std::vector<int> BlockCandidates(int64_t hidden) {
+  std::vector<int> out;
+  for (int64_t b = 1; b <= hidden; b = b < 4 ? b + 1 : b * 3 / 2) out.push_back(static_cast<int>(b));
+  if (out.back() != hidden) out.push_back(static_cast<int>(hidden));
+  return out;
+}
+
+bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
+  if (r.objective == Objective::kLatency) {
+    if (a.predicted_ms_per_batch != b.predicted_ms_per_batch) {
+      return a.predicted_ms_per_batch < b.predicted_ms_per_batch;
+    }
+    return a.predicted_gops > b.predicted_gops;
+  }
+  // Within 0.1% the smaller batch (lower latency) and then fewer blocks win.
+  if (std::abs(a.predicted_gops - b.predicted_gops) > 1e-3 * std::max(a.predicted_gops, b.predicted_gops)) {
+    return a.predicted_gops > b.predicted_gops;
+  }
+  if (a.batch != b.batch) return a.batch < b.batch;
+  return a.blocks < b.blocks;
+}
+
+}  // namespace
+
+PlanResult ChoosePlan(const LstmShape& s, const Board& board, const PlanRequest& r) {
+  if (r.steps < 1) Fail("steps {}: must be at least 1", r.steps);
+  if (r.batch && *r.batch < 1) Fail("--batch {}: must be at least 1", *r.batch);
+  if (r.blocks && (*r.blocks < 1 || *r.blocks > s.hidden_size)) {
+    Fail("--blocks {}: must be in [1, hidden size {}]", *r.blocks, s.hidden_size);
+  }
+  if (r.max_batch < 1) Fail("--max-batch {}: must be at least 1", r.max_batch);
+  if (r.max_latency_ms && !(*r.max_latency_ms > 0)) {
+    Fail("--max-latency-ms {}: must be positive", *r.max_latency_ms);
+  }
+  std::vector<int> batches, blocks;
+  if (r.batch) {
+    batches = {*r.batch};
+  } else {
+    for (int b = 1; b <= r.max_batch; ++b) batches.push_back(b);
+  }
+  blocks = r.blocks ? std::vector<int>{*r.blocks} : BlockCandidates(s.hidden_size);
+
+  std::vector<Plan> feasible;
+  std::string last_why;
+  for (int nb : blocks) {
+    for (int b : batches) {
+      std::string why;
+      std::optional<Plan> p = EvaluatePlan(s, board, b, nb, r.steps, r.block_batch, &why);
+      if (!p) {
+        last_why = why;
+        continue;
+      }
+      if (r.max_latency_ms && p->predicted_ms_per_batch > *r.max_latency_ms) {
+        last_why = fmt::format("batch {} takes {:.3f} ms, above --max-latency-ms {}", b,
+                               p->predicted_ms_per_batch, *r.max_latency_ms);
+        continue;
+      }
+      feasible.push_back(*p);
+    }
+  }
+  if (feasible.empty()) {
+    Fail("{}: no plan fits ({}; {})", board.name, s.ToString(), last_why);
+  }
+  std::sort(feasible.begin(), feasible.end(), [&](const Plan& a, const Plan& b) { return Better(a, b, r); });
+  PlanResult result;
+  result.best = feasible.front();
+  result.alternatives = std::move(feasible);
+  return result;
+}
+
+}  // namespace sbe

@@ -1,0 +1,175 @@
+// The performance model against hand-worked values and its own invariants, and the schedule
+// replay: every weight of every step exactly once per sample.
+#include <gtest/gtest.h>
+
+#include "sbe/board.h"
+#include "sbe/error.h"
+#include "sbe/plan.h"
+#include "sbe/presets.h"
+
+namespace sbe {
+namespace {
+
+TEST(PaperEquations, MatchHandWorkedValues) {
+  // N_pe = 1000, N_t = 50: the batch where compute and memory balance is 20.
+  EXPECT_DOUBLE_EQ(PaperComputeBound(1000), 1000);                   // (2)
+  EXPECT_DOUBLE_EQ(PaperMemoryBound(50, 10), 500);                   // (3)
+  EXPECT_NEAR(PaperCase3(1000, 50, 10, 0.9), 500 / 1.9, 1e-12);      // (6): 10*50 / (0.9 + 1)
+  EXPECT_NEAR(PaperCase3Saturated(1000, 50, 0.9), 50000.0 / 145, 1e-12);  // (5)
+  EXPECT_DOUBLE_EQ(PaperRoofline(1000, 50, 30), 1000);
+  EXPECT_DOUBLE_EQ(PaperRoofline(1000, 50, 4), 200);
+}
+
+TEST(PaperEquations, CasesMeetAtTheirBoundary) {
+  const double n_pe = 896, n_t = 45.07, b = n_pe / n_t;
+  for (double alpha : {0.5, 0.9, 0.99, 1.0}) {
+    EXPECT_NEAR(PaperCase3(n_pe, n_t, b, alpha), PaperCase3Saturated(n_pe, n_t, alpha), 1e-9);
+  }
+  EXPECT_NEAR(PaperMemoryBound(n_t, b), PaperComputeBound(n_pe), 1e-9);
+  // alpha = 1 (all traffic reused) is the case 1&2 roofline; alpha = 0 never beats N_t.
+  EXPECT_NEAR(PaperCase3(n_pe, n_t, 7, 1.0), PaperRoofline(n_pe, n_t, 7), 1e-9);
+  EXPECT_NEAR(PaperCase3(n_pe, n_t, 7, 0.0), n_t, 1e-9);
+}
+
+Board TestBoard(int64_t macs, double gbs, int64_t onchip_bytes) {
+  Board b = LoadBoard("z7045");
+  b.macs_per_cycle = macs;
+  b.dram_gbs = gbs;
+  b.dram_port_bits = 1 << 15;
+  b.weight_buffer_bytes = onchip_bytes * 3 / 4;
+  b.state_buffer_bytes = onchip_bytes / 4;
+  return b;
+}
+
+TEST(Planner, MoreBandwidthOrMorePesNeverPredictsLess) {
+  const LstmShape s = MakePreset("deepbench-1024", 0).shape;
+  for (int batch : {1, 4, 16, 64}) {
+    for (int blocks : {1, 2, 8, 32}) {
+      double last_bw = 0, last_pe = 0;
+      for (double gbs : {2.0, 8.0, 32.0, 128.0}) {
+        const auto p = EvaluatePlan(s, TestBoard(896, gbs, 32 << 20), batch, blocks, 25, true);
+        ASSERT_TRUE(p);
+        EXPECT_GE(p->predicted_gops, last_bw * (1 - 1e-12));
+        last_bw = p->predicted_gops;
+      }
+      for (int64_t macs : {128, 512, 2048, 8192}) {
+        const auto p = EvaluatePlan(s, TestBoard(macs, 12.8, 32 << 20), batch, blocks, 25, true);
+        ASSERT_TRUE(p);
+        EXPECT_GE(p->predicted_gops, last_pe * (1 - 1e-12));
+        last_pe = p->predicted_gops;
+      }
+    }
+  }
+  // The chosen plan, too.
+  const LstmShape l = MakePreset("lrcn", 0).shape;
+  PlanRequest r;
+  r.steps = 32;
+  EXPECT_GE(ChoosePlan(l, TestBoard(896, 25.6, 2 << 20), r).best.predicted_gops,
+            ChoosePlan(l, TestBoard(896, 12.8, 2 << 20), r).best.predicted_gops);
+}
+
+TEST(Planner, AModelThatFitsOnChipIsCaseOneAndComputeBound) {
+  const LstmShape s{64, 48, 1, false, true};
+  PlanRequest r;
+  r.steps = 10;
+  const Plan p = ChoosePlan(s, LoadBoard("vx690t"), r).best;
+  EXPECT_EQ(p.hidden_case, 1);
+  EXPECT_EQ(p.input_case, 1);
+  EXPECT_EQ(p.bound, "compute");
+}
+
+TEST(Planner, StreamedWeightsAreMemoryBoundAtBatchOneAndReusedWithBatch) {
+  const LstmShape s = MakePreset("deepbench-2048", 0).shape;
+  const Board z = LoadBoard("z7045");  // 16 MiB of weights against 2.4 MiB on-chip: case 3
+  const auto one = EvaluatePlan(s, z, 1, 64, 25, true);
+  const auto many = EvaluatePlan(s, z, 16, 64, 25, true);
+  const auto baseline = EvaluatePlan(s, z, 16, 64, 25, false);
+  ASSERT_TRUE(one && many && baseline);
+  EXPECT_EQ(one->hidden_case, 3);
+  EXPECT_EQ(one->bound, "memory");
+  // Memory bound at batch 1: about B * N_t MACs per cycle (eq. 3), 2 ops each.
+  EXPECT_NEAR(one->predicted_gops, 2 * z.words_per_cycle() * z.clock_mhz * 1e-3, 0.02 * one->predicted_gops);
+  EXPECT_GT(many->predicted_gops, 10 * one->predicted_gops);
+  // Without block-batch every sample fetches the weights again: no gain from batching.
+  EXPECT_NEAR(baseline->predicted_gops, one->predicted_gops, 0.02 * one->predicted_gops);
+}
+
+TEST(Planner, RefusesWhatCannotFit) {
+  const LstmShape s = MakePreset("deepbench-2048", 0).shape;
+  PlanRequest r;
+  r.steps = 25;
+  try {
+    ChoosePlan(s, TestBoard(896, 12.8, 64 << 10), r);
+    FAIL() << "a 64 KiB board cannot hold one column block and one sample's state";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no plan fits"), std::string::npos) << e.what();
+  }
+  r.batch = 0;
+  EXPECT_THROW(ChoosePlan(s, LoadBoard("z7045"), r), Error);
+  r.batch = std::nullopt;
+  r.blocks = 5000;
+  EXPECT_THROW(ChoosePlan(s, LoadBoard("z7045"), r), Error);
+}
+
+TEST(Planner, LatencyObjectiveRespectsTheBound) {
+  const LstmShape s = MakePreset("deepbench-1024", 0).shape;
+  PlanRequest r;
+  r.steps = 25;
+  r.max_latency_ms = 50.0;
+  const PlanResult res = ChoosePlan(s, LoadBoard("zu9eg"), r);
+  for (const Plan& p : res.alternatives) EXPECT_LE(p.predicted_ms_per_batch, 50.0);
+  r.objective = Objective::kLatency;
+  r.max_latency_ms.reset();
+  EXPECT_EQ(ChoosePlan(s, LoadBoard("zu9eg"), r).best.batch, 1);
+}
+
+struct ScheduleCase {
+  LstmShape shape;
+  int batch, blocks, steps;
+  bool block_batch;
+};
+
+class ScheduleReplay : public ::testing::TestWithParam<ScheduleCase> {};
+
+TEST_P(ScheduleReplay, CoversEveryWeightExactlyOncePerSample) {
+  const ScheduleCase& c = GetParam();
+  // A small board forces streaming (case 3) for the larger shapes.
+  const auto plan = EvaluatePlan(c.shape, TestBoard(64, 4, 256 << 10), c.batch, c.blocks, c.steps, c.block_batch);
+  ASSERT_TRUE(plan);
+  const Schedule sched = BuildSchedule(c.shape, *plan);
+  EXPECT_NO_THROW(CheckSchedule(sched)) << plan->ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Plans, ScheduleReplay,
+    ::testing::Values(ScheduleCase{{7, 5, 1, false, true}, 3, 1, 4, true},
+                      ScheduleCase{{13, 11, 2, true, true}, 2, 2, 3, true},
+                      ScheduleCase{{97, 61, 1, false, true}, 5, 7, 3, true},
+                      ScheduleCase{{300, 127, 2, true, false}, 3, 13, 2, true},
+                      ScheduleCase{{31, 17, 3, false, true}, 4, 5, 2, false}));
+
+TEST(ScheduleReplay, CatchesMissingDuplicatedAndMisplacedWork) {
+  const LstmShape s{9, 7, 1, false, true};
+  const auto plan = EvaluatePlan(s, TestBoard(64, 4, 256 << 10), 2, 3, 2, true);
+  ASSERT_TRUE(plan && plan->hidden_case == 3);
+  const Schedule good = BuildSchedule(s, *plan);
+  auto find_compute = [&](const Schedule& sc) {
+    for (size_t n = 0; n < sc.ops.size(); ++n) {
+      if (sc.ops[n].kind == ScheduleOp::kCompute && sc.ops[n].hidden) return n;
+    }
+    return size_t{0};
+  };
+  Schedule missing = good;
+  missing.ops.erase(missing.ops.begin() + static_cast<std::ptrdiff_t>(find_compute(good)));
+  EXPECT_THROW(CheckSchedule(missing), Error);
+  Schedule twice = good;
+  const size_t n = find_compute(good);
+  twice.ops.insert(twice.ops.begin() + static_cast<std::ptrdiff_t>(n), good.ops[n]);
+  EXPECT_THROW(CheckSchedule(twice), Error);
+  Schedule wrong_slot = good;
+  wrong_slot.ops[n].slot ^= 1;
+  EXPECT_THROW(CheckSchedule(wrong_slot), Error);
+}
+
+}  // namespace
+}  // namespace sbe
