@@ -1,0 +1,60 @@
+"""`sbe plan`: the JSON report, the figures, and bad board files through the command line."""
+
+import json
+import unittest
+
+from sbe_test_util import (SBE_REPO, assert_one_line_error, run_sbe, run_sbe_json, temp_dir)
+
+FIELDS = ("board", "model", "case", "batch", "blocks", "alpha", "predicted_gops",
+          "predicted_ms_per_sample", "predicted_mj_per_sample")
+
+
+class PlanCliTest(unittest.TestCase):
+    def test_json_has_the_plan_and_its_alternatives(self):
+        for board in ("vx690t", "z7045", "u280", "zu9eg", "cpu"):
+            with self.subTest(board=board):
+                j = run_sbe_json(self, "plan", "--board", board, "--model", "lrcn")
+                for field in FIELDS:
+                    self.assertIn(field, j)
+                self.assertIn(j["case"], (1, 2, 3))
+                self.assertGreater(j["predicted_gops"], 0)
+                self.assertLessEqual(j["predicted_gops"], j["peak_gops"] * (1 + 1e-9))
+                self.assertTrue(0 < j["alpha"] <= 1)
+                self.assertGreater(len(j["alternatives"]), 1)
+
+    def test_fixed_batch_and_blocks_are_honoured(self):
+        j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "deepbench-1024",
+                         "--batch", "8", "--blocks", "32")
+        self.assertEqual((j["batch"], j["blocks"], j["case"]), (8, 32, 3))
+
+    def test_plot_writes_a_png(self):
+        out = temp_dir(self) / "plan.png"
+        j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "lrcn", "--plot", str(out))
+        self.assertEqual(j["plot"], str(out))
+        self.assertEqual(out.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertGreater(out.stat().st_size, 20000)
+
+    def test_bad_boards_and_arguments(self):
+        tmp = temp_dir(self)
+        board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
+        board["dram"]["bandwidth_gbs"] = 0
+        (tmp / "zero_bw.json").write_text(json.dumps(board))
+        assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "zero_bw.json")),
+                              "zero_bw.json", "dram.bandwidth_gbs")
+        del board["dram"]
+        (tmp / "no_dram.json").write_text(json.dumps(board))
+        assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "no_dram.json")),
+                              "no_dram.json", "dram")
+        board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
+        board["onchip"] = {"weight_bytes": 1024, "state_bytes": 1024}
+        (tmp / "tiny.json").write_text(json.dumps(board))
+        assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "tiny.json")),
+                              "no plan fits")
+        assert_one_line_error(self, run_sbe("plan", "--board", "vx9000"), "vx9000")
+        assert_one_line_error(self, run_sbe("plan", "--batch", "0"), "--batch")
+        assert_one_line_error(self, run_sbe("plan", "--batch", "many"), "--batch")
+        assert_one_line_error(self, run_sbe("plan", "--objective", "speed"), "--objective")
+
+
+if __name__ == "__main__":
+    unittest.main()
