@@ -17,6 +17,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def decorate(axes, xlabel, title, legend_size):
+    axes.set_xscale("log", base=2)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("predicted throughput (GOPS)")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=legend_size)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit("usage: plot_plan.py DATA.json OUT.png")
@@ -33,12 +42,7 @@ def main():
                               ("roofline_case3", f"roofline, case 3 (eqs. 5-6, alpha = {data['alpha_case3']:.3f})", "k:")):
         xs, ys = zip(*data[key])
         left.plot(xs, ys, style, linewidth=1.5, label=label)
-    left.set_xscale("log", base=2)
-    left.set_xlabel("batch size (samples)")
-    left.set_ylabel("predicted throughput (GOPS)")
-    left.set_title("Performance against batch size")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7)
+    decorate(left, "batch size (samples)", "Performance against batch size", 7)
 
     by_batch = {}
     for blocks, batch, gops in data["by_blocks"]:
@@ -46,12 +50,7 @@ def main():
     for batch, pts in sorted(by_batch.items()):
         xs, ys = zip(*pts)
         right.plot(xs, ys, marker="o", label=f"batch {batch}")
-    right.set_xscale("log", base=2)
-    right.set_xlabel("blocking number (blocks of each hidden matrix)")
-    right.set_ylabel("predicted throughput (GOPS)")
-    right.set_title("Performance against blocking number")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8)
+    decorate(right, "blocking number (blocks of each hidden matrix)", "Performance against blocking number", 8)
     fig.suptitle(data["title"] + " (planner predictions)", fontsize=10)
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=110)

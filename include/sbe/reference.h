@@ -10,6 +10,13 @@ namespace sbe {
 // nn.LSTM semantics plus ONNX's per-sample sequence lengths. Validates the input first.
 LstmResult<double> RunReference(const LstmModel& model, const LstmInput& input);
 
+// How far an executor's output is from the reference's: max and mean absolute difference.
+struct ErrorStats {
+  double max = 0;
+  double mean = 0;
+};
+ErrorStats CompareToReference(const TensorF& got, const TensorD& want);
+
 template <typename To, typename From>
 Tensor<To> Cast(const Tensor<From>& t) {
   Tensor<To> out;

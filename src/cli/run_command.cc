@@ -92,21 +92,6 @@ LstmInput MakeInput(const RunArgs& a, const LstmModel& model, const IoLayout& io
   return in;
 }
 
-struct ErrorStats {
-  double max = 0, mean = 0;
-};
-
-ErrorStats Compare(const TensorF& got, const TensorD& want) {
-  ErrorStats e;
-  for (size_t i = 0; i < got.data.size(); ++i) {
-    const double d = std::fabs(got.data[i] - want.data[i]);
-    e.max = std::max(e.max, d);
-    e.mean += d;
-  }
-  if (!got.data.empty()) e.mean /= static_cast<double>(got.data.size());
-  return e;
-}
-
 // --check: the same input through the double reference, and how far the executor is from it.
 nlohmann::json CheckAgainstReference(const LstmModel& model, const LstmInput& in,
                                      const LstmOutput& out) {
@@ -115,7 +100,7 @@ nlohmann::json CheckAgainstReference(const LstmModel& model, const LstmInput& in
   for (const auto& [name, got, want] :
        {std::tuple{"y", &out.y, &ref.y}, std::tuple{"h_n", &out.h_n, &ref.h_n},
         std::tuple{"c_n", &out.c_n, &ref.c_n}}) {
-    const ErrorStats e = Compare(*got, *want);
+    const ErrorStats e = CompareToReference(*got, *want);
     j[name] = {{"max_abs", e.max}, {"mean_abs", e.mean}};
   }
   return j;

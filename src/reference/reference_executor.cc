@@ -88,6 +88,21 @@ LstmResult<double> RunReference(const LstmModel& model, const LstmInput& in) {
   return result;
 }
 
+ErrorStats CompareToReference(const TensorF& got, const TensorD& want) {
+  if (got.shape != want.shape) {
+    Fail("cannot compare shape {} with the reference's {}", ShapeToString(got.shape),
+         ShapeToString(want.shape));
+  }
+  ErrorStats e;
+  for (size_t i = 0; i < got.data.size(); ++i) {
+    const double d = std::fabs(got.data[i] - want.data[i]);
+    e.max = std::max(e.max, d);
+    e.mean += d;
+  }
+  if (!got.data.empty()) e.mean /= static_cast<double>(got.data.size());
+  return e;
+}
+
 std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model) {
   return std::make_unique<ReferenceExecutor>(model);
 }

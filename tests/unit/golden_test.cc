@@ -27,21 +27,6 @@ LstmInput RandomInput(const LstmShape& s, int64_t T, int64_t B, float amplitude,
   return in;
 }
 
-struct Errors {
-  double max = 0, mean = 0;
-};
-
-Errors Compare(const TensorF& a, const TensorD& b) {
-  Errors e;
-  for (size_t i = 0; i < a.data.size(); ++i) {
-    const double d = std::fabs(a.data[i] - b.data[i]);
-    e.max = std::max(e.max, d);
-    e.mean += d;
-  }
-  e.mean /= static_cast<double>(a.data.size());
-  return e;
-}
-
 // Calibration's claim, checked independently: every row's integer L1 norm times the largest
 // input integer stays inside the 32-bit accumulator.
 void ExpectAccumulatorsSafe(const QuantizedModel& q) {
@@ -76,7 +61,7 @@ TEST_P(GoldenVsReference, StaysCloseOnAwkwardSizes) {
   const LstmOutput out = DequantizeOutput(q, RunGolden(q, fin, &counts));
   const LstmResult<double> ref = RunReference(m, in);
   EXPECT_EQ(counts.preacts, 0);
-  const Errors y = Compare(out.y, ref.y), cn = Compare(out.c_n, ref.c_n);
+  const ErrorStats y = CompareToReference(out.y, ref.y), cn = CompareToReference(out.c_n, ref.c_n);
   EXPECT_LT(y.max, 5e-3) << c.shape.ToString();
   EXPECT_LT(y.mean, 1e-3) << c.shape.ToString();
   EXPECT_LT(cn.max, 1e-2) << c.shape.ToString();
@@ -96,7 +81,7 @@ TEST(Golden, LrcnMeetsTheAccuracyTarget) {
   SaturationCounts counts;
   const LstmOutput out = DequantizeOutput(q, RunGolden(q, QuantizeInput(q, in, &counts)));
   const LstmResult<double> ref = RunReference(m, in);
-  const Errors y = Compare(out.y, ref.y);
+  const ErrorStats y = CompareToReference(out.y, ref.y);
   EXPECT_LE(y.max, 1e-2);
   EXPECT_LE(y.mean, 1e-3);
 }
