@@ -44,7 +44,8 @@ struct Board {
 // mistyped, zero, negative or impossible.
 Board ParseBoard(const std::string& json_text, const std::string& name);
 // A preset name (boards/NAME.json, compiled in) or a path to a .json file; "cpu" is this
-// machine, detected.
+// machine, detected (bandwidth measured, peak from the SIMD width); "cpu:measured" also
+// measures the int16 multiply-add peak.
 Board LoadBoard(const std::string& spec);
 std::vector<std::string> BoardPresetNames();
 

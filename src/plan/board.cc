@@ -132,6 +132,7 @@ std::vector<std::string> BoardPresetNames() {
 
 Board LoadBoard(const std::string& spec) {
   if (spec == "cpu") return DetectCpuBoard();
+  if (spec == "cpu:measured") return DetectCpuBoardMeasured();
   for (const auto& [n, text] : BoardPresetTexts()) {
     if (n == spec) return ParseBoard(text, "board " + n);
   }

@@ -88,4 +88,14 @@ Board DetectCpuBoard() {
   return b;
 }
 
+Board DetectCpuBoardMeasured() {
+  Board b = DetectCpuBoard();
+  const double gmacs = MeasurePeakInt16Gmacs();
+  b.macs_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(gmacs * 1e3 / b.clock_mhz + 0.5));
+  b.pe_counting = fmt::format("measured: {:.1f} G int16 multiply-adds/s on all cores at {:.0f} MHz",
+                              gmacs, b.clock_mhz);
+  b.sources["macs_per_cycle"] = "measured: a multiply-add loop on all cores (Highway, best target)";
+  return b;
+}
+
 }  // namespace sbe

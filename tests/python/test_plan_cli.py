@@ -11,7 +11,7 @@ FIELDS = ("board", "model", "case", "batch", "blocks", "alpha", "predicted_gops"
 
 class PlanCliTest(unittest.TestCase):
     def test_json_has_the_plan_and_its_alternatives(self):
-        for board in ("vx690t", "z7045", "u280", "zu9eg", "cpu"):
+        for board in ("vx690t", "z7045", "u280", "zu9eg", "cpu", "cpu:measured"):
             with self.subTest(board=board):
                 j = run_sbe_json(self, "plan", "--board", board, "--model", "lrcn")
                 for field in FIELDS:
