@@ -125,7 +125,7 @@ Board ParseBoard(const std::string& text, const std::string& name) {
 }
 
 std::vector<std::string> BoardPresetNames() {
-  std::vector<std::string> names = {"cpu"};
+  std::vector<std::string> names = {"cpu", "cpu:measured"};
   for (const auto& [n, _] : BoardPresetTexts()) names.push_back(n);
   return names;
 }

@@ -30,7 +30,9 @@ TEST(Board, PaperBoardsCarryDatasheetFigures) {
   for (const std::string& name : BoardPresetNames()) {
     const Board b = LoadBoard(name);
     EXPECT_GT(b.words_per_cycle(), 0) << name;
-    if (name != "cpu") EXPECT_FALSE(b.sources.empty()) << name << " must cite its figures";
+    if (name.rfind("cpu", 0) != 0) {
+      EXPECT_FALSE(b.sources.empty()) << name << " must cite its figures";
+    }
   }
 }
 
