@@ -30,6 +30,7 @@ struct Board {
   int mac_latency = 0;       // cycles from operands to an accumulated sum (multiplier + adder)
   int adder_latency = 0;     // cycles of the accumulator's adder: the baseline's RAW stall
   int activation_latency = 0;  // cycles through sigmoid/tanh and the cell update
+  int tail_elements_per_cycle = 1;  // hidden elements the tail (activations, cell) finishes per cycle
   std::map<std::string, std::string> sources;  // figure -> where it comes from
 
   double word_bytes() const { return word_bits / 8.0; }
@@ -37,6 +38,10 @@ struct Board {
   double words_per_cycle() const;
   // Peak operations per second, 2 per MAC (the paper's convention), in GOPS.
   double peak_gops() const { return 2.0 * static_cast<double>(macs_per_cycle) * clock_mhz * 1e-3; }
+  // Board power at a PE utilisation in [0, 1]: static plus the dynamic part in proportion.
+  double Watts(double pe_utilization) const {
+    return static_watts + (full_watts - static_watts) * pe_utilization;
+  }
   std::string Summary() const;
 };
 

@@ -22,6 +22,20 @@ double PaperCase3(double n_pe, double n_t, double b, double alpha);         // (
 // (2)/(3) together: the roofline of cases 1 and 2.
 double PaperRoofline(double n_pe, double n_t, double b);
 
+// --- the PE array's organisation ---------------------------------------------------------------
+// How N_pe multiply-accumulators serve a cell of `rows` gate rows (4H): `lanes` (column,
+// sample) items side by side, each over `row_lanes` rows, so an item takes
+// ceil(rows / row_lanes) cycles. A designer sizes the array for the model: of the splits
+// lanes x row_lanes = N_pe, the one that wastes the fewest lanes (then the fewest cycles per
+// item). Efficiency is rows / (row_lanes x cycles_per_item).
+struct PeOrganization {
+  int64_t lanes = 1;
+  int64_t row_lanes = 1;
+  int64_t cycles_per_item = 1;
+  double efficiency = 1;
+};
+PeOrganization ChoosePeOrganization(int64_t rows, int64_t n_pe);
+
 // --- plans ------------------------------------------------------------------------------------
 enum class Objective { kThroughput, kLatency };
 
@@ -51,6 +65,8 @@ struct Plan {
   int64_t reused_words_per_step = 0;   // fetched once per step for the whole batch (R)
   int64_t sample_words_per_step = 0;   // fetched or written per sample per step (U)
   // Predictions.
+  PeOrganization pe;
+  double load_cycles = 0;      // resident blocks loaded before the steps, summed over cells
   double compute_cycles_per_step = 0;
   double memory_cycles_per_step = 0;
   double predicted_gops = 0;

@@ -3,6 +3,9 @@
 
 #include <cstdio>
 
+#include "common/random.h"
+#include "sbe/formats.h"
+
 namespace sbe::cli {
 
 void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
@@ -27,6 +30,138 @@ std::string Examples(std::initializer_list<const char*> lines) {
   std::string s = "\nExamples:\n";
   for (const char* line : lines) s += std::string("  ") + line + "\n";
   return s;
+}
+
+namespace {
+
+// Reads a state file given in the user's layout and returns it in (L*D, B, H).
+TensorF ReadState(const std::string& path, const IoLayout& io) {
+  TensorF t = ReadNpyFloat(path);
+  if (t.rank() != 3) Fail("{}: state has rank {}, expected 3", path, t.rank());
+  return io.onnx_outputs && io.batch_first ? SwapFirstTwoAxes(t) : t;
+}
+
+}  // namespace
+
+void AddInputOptions(CLI::App* cmd, InputArgs* args, const char* count_flag) {
+  cmd->add_option("--input", args->input, "Input x as .npy float32: (steps, batch, input) "
+                                          "or (batch, steps, input) with --batch-first");
+  cmd->add_option("--h0", args->h0, "Initial hidden state .npy (layers*dirs, batch, hidden)");
+  cmd->add_option("--c0", args->c0, "Initial cell state .npy (layers*dirs, batch, hidden)");
+  cmd->add_option("--seq-lens", args->seq_lens,
+                  "Valid steps per sample, .npy int32/int64 (batch,) (ONNX sequence_lens)");
+  cmd->add_option(count_flag, args->count, "Number of random input sequences (default 1)");
+  cmd->add_option("--steps", args->steps, "Sequence length for random input "
+                                          "(default: the preset's)");
+  cmd->add_flag("--batch-first", args->batch_first, "Input and y are (batch, steps, ...)");
+  cmd->add_option("--seed", args->seed, "Seed of preset weights and random inputs")
+      ->capture_default_str();
+}
+
+LstmInput MakeInput(const InputArgs& a, const char* count_flag, const std::string& model_arg,
+                    const LstmModel& model, const IoLayout& io) {
+  if (a.count && *a.count < 1) Fail("{} {}: must be at least 1", count_flag, *a.count);
+  if (a.steps && *a.steps < 1) Fail("--steps {}: must be at least 1", *a.steps);
+  LstmInput in;
+  if (!a.input.empty()) {
+    in.x = ReadNpyFloat(a.input);
+    if (in.x.rank() != 3) {
+      Fail("{}: input has shape {}, expected rank 3 ({})", a.input, ShapeToString(in.x.shape),
+           io.batch_first ? "batch, steps, features" : "steps, batch, features");
+    }
+    if (io.batch_first) in.x = SwapFirstTwoAxes(in.x);
+    if (a.count && *a.count != in.batch()) {
+      Fail("{} {} disagrees with {} (batch {})", count_flag, *a.count, a.input, in.batch());
+    }
+    if (a.steps && *a.steps != in.steps()) {
+      Fail("--steps {} disagrees with {} ({} steps)", *a.steps, a.input, in.steps());
+    }
+  } else {
+    const int64_t steps = a.steps.value_or(model.default_steps);
+    if (steps < 1) {
+      Fail("--steps: {} does not say its sequence length; give --steps or --input", model_arg);
+    }
+    const int64_t batch = a.count.value_or(model.default_batch);
+    in.x = ForArgument(fmt::format("{}/--steps", count_flag), fmt::format("{}/{}", batch, steps),
+                       [&] { return TensorF({steps, batch, model.shape.input_size}); });
+    // Random inputs in [-1, 1), from a stream separate from the weights' stream.
+    Random rng(a.seed ^ 0x9e3779b97f4a7c15ull);
+    for (float& v : in.x.data) v = rng.Uniform(-1.0f, 1.0f);
+  }
+  if (!a.h0.empty()) in.h0 = ReadState(a.h0, io);
+  if (!a.c0.empty()) in.c0 = ReadState(a.c0, io);
+  if (!a.seq_lens.empty()) in.seq_lens = ReadNpyInt(a.seq_lens);
+  InputNames names;
+  names.x = a.input.empty() ? "random input" : a.input;
+  names.h0 = "--h0 " + a.h0;
+  names.c0 = "--c0 " + a.c0;
+  names.seq_lens = "--seq-lens " + a.seq_lens;
+  ValidateInput(model, in, names);
+  WarnIfNotFinite(in, names);
+  return in;
+}
+
+namespace {
+
+// "auto" or a positive integer, for --batch and --blocks.
+std::optional<int> AutoOrInt(const std::string& value, const char* flag) {
+  if (value == "auto") return std::nullopt;
+  try {
+    size_t used = 0;
+    const int v = std::stoi(value, &used);
+    if (used == value.size() && v >= 1) return v;
+  } catch (const std::exception&) {
+  }
+  Fail("{} {}: expected a positive integer or 'auto'", flag, value);
+}
+
+}  // namespace
+
+void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args) {
+  cmd->add_option("--batch", args->batch, "Batch size, or auto")->capture_default_str();
+  cmd->add_option("--blocks", args->blocks, "Hidden-weight blocking number, or auto")->capture_default_str();
+  cmd->add_option("--objective", args->objective, "throughput, or latency (of one batch)")
+      ->capture_default_str();
+  cmd->add_option("--max-batch", args->max_batch, "Largest batch to consider")->capture_default_str();
+  cmd->add_option("--max-latency-ms", args->max_latency_ms, "Bound on one batch's predicted time");
+  cmd->add_flag("--non-block-batch", args->non_block_batch,
+                "Plan the baseline that fetches streamed weights once per sample");
+}
+
+PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps) {
+  PlanRequest r;
+  r.batch = AutoOrInt(a.batch, "--batch");
+  r.blocks = AutoOrInt(a.blocks, "--blocks");
+  r.steps = steps;
+  if (a.objective != "throughput" && a.objective != "latency") {
+    Fail("--objective {}: expected throughput or latency", a.objective);
+  }
+  r.objective = a.objective == "latency" ? Objective::kLatency : Objective::kThroughput;
+  if (a.max_batch < 1) Fail("--max-batch {}: must be at least 1", a.max_batch);
+  r.max_batch = a.max_batch;
+  r.max_latency_ms = a.max_latency_ms;
+  r.block_batch = !a.non_block_batch;
+  return r;
+}
+
+nlohmann::json PlanJson(const Plan& p) {
+  return {{"batch", p.batch},
+          {"blocks", p.blocks},
+          {"input_blocks", p.input_blocks},
+          {"case", p.hidden_case},
+          {"input_case", p.input_case},
+          {"alpha", p.alpha},
+          {"block_batch", p.block_batch},
+          {"bound", p.bound},
+          {"onchip_weight_bytes", p.onchip_weight_bytes},
+          {"onchip_state_bytes", p.onchip_state_bytes},
+          {"reused_words_per_step", p.reused_words_per_step},
+          {"sample_words_per_step", p.sample_words_per_step},
+          {"pe_utilization", p.pe_utilization},
+          {"predicted_gops", p.predicted_gops},
+          {"predicted_ms_per_batch", p.predicted_ms_per_batch},
+          {"predicted_ms_per_sample", p.predicted_ms_per_sample},
+          {"predicted_mj_per_sample", p.predicted_mj_per_sample}};
 }
 
 }  // namespace sbe::cli

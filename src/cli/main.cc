@@ -14,9 +14,11 @@ int main(int argc, char** argv) {
   app.footer(sbe::cli::Examples({"sbe run                      # the lrcn preset, random input",
                                  "sbe run --model deepbench-1024 --batch 4 --json",
                                  "sbe plan --board z7045 --model lrcn",
+                                 "sbe simulate --board z7045 --model lrcn --json",
                                  "sbe info --model my_lstm.safetensors"}));
   sbe::cli::AddRunCommand(app);
   sbe::cli::AddPlanCommand(app);
+  sbe::cli::AddSimulateCommand(app);
   sbe::cli::AddInfoCommand(app);
   try {
     app.parse(argc, argv);

@@ -18,48 +18,13 @@ namespace {
 struct PlanArgs {
   std::string board = "vx690t";
   std::string model = "lrcn";
-  std::string batch = "auto", blocks = "auto";
-  std::string objective = "throughput";
-  int max_batch = 256;
-  std::optional<double> max_latency_ms;
+  PlanChoiceArgs choice;
   std::optional<int> steps;
-  bool non_block_batch = false;
   bool schedule = false;
   bool json = false;
   std::string plot;
   uint64_t seed = 0;
 };
-
-std::optional<int> AutoOrInt(const std::string& value, const char* flag) {
-  if (value == "auto") return std::nullopt;
-  try {
-    size_t used = 0;
-    const int v = std::stoi(value, &used);
-    if (used == value.size()) return v;
-  } catch (const std::exception&) {
-  }
-  Fail("{} {}: expected a positive integer or 'auto'", flag, value);
-}
-
-nlohmann::json PlanJson(const Plan& p) {
-  return {{"batch", p.batch},
-          {"blocks", p.blocks},
-          {"input_blocks", p.input_blocks},
-          {"case", p.hidden_case},
-          {"input_case", p.input_case},
-          {"alpha", p.alpha},
-          {"block_batch", p.block_batch},
-          {"bound", p.bound},
-          {"onchip_weight_bytes", p.onchip_weight_bytes},
-          {"onchip_state_bytes", p.onchip_state_bytes},
-          {"reused_words_per_step", p.reused_words_per_step},
-          {"sample_words_per_step", p.sample_words_per_step},
-          {"pe_utilization", p.pe_utilization},
-          {"predicted_gops", p.predicted_gops},
-          {"predicted_ms_per_batch", p.predicted_ms_per_batch},
-          {"predicted_ms_per_sample", p.predicted_ms_per_sample},
-          {"predicted_mj_per_sample", p.predicted_mj_per_sample}};
-}
 
 // The curves of the paper's two figures, for --plot: GOPS against batch for several blocking
 // numbers (and the non block-batch schedule), the rooflines, and GOPS against blocks.
@@ -136,18 +101,9 @@ void RunPlot(const nlohmann::json& data, const std::string& out) {
 void RunPlan(const PlanArgs& a) {
   const Board board = LoadBoard(a.board);
   const LstmModel model = LoadModel(a.model, a.seed);
-  PlanRequest r;
-  r.batch = AutoOrInt(a.batch, "--batch");
-  r.blocks = AutoOrInt(a.blocks, "--blocks");
-  r.steps = a.steps.value_or(model.default_steps > 0 ? model.default_steps : 0);
-  if (r.steps < 1) Fail("--steps: {} does not say its sequence length; give --steps", a.model);
-  if (a.objective != "throughput" && a.objective != "latency") {
-    Fail("--objective {}: expected throughput or latency", a.objective);
-  }
-  r.objective = a.objective == "latency" ? Objective::kLatency : Objective::kThroughput;
-  r.max_batch = a.max_batch;
-  r.max_latency_ms = a.max_latency_ms;
-  r.block_batch = !a.non_block_batch;
+  const int steps = a.steps.value_or(model.default_steps > 0 ? model.default_steps : 0);
+  if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps", a.model);
+  const PlanRequest r = MakePlanRequest(a.choice, steps);
   const PlanResult result = ChoosePlan(model.shape, board, r);
   const Plan& p = result.best;
   // One row per blocking number: its best batch. The table of alternatives.
@@ -160,7 +116,7 @@ void RunPlan(const PlanArgs& a) {
   std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) { return x.blocks < y.blocks; });
   const Schedule schedule = BuildSchedule(model.shape, p);
   CheckSchedule(schedule);
-  if (!a.plot.empty()) RunPlot(FigureData(model.shape, board, r.steps, a.max_batch), a.plot);
+  if (!a.plot.empty()) RunPlot(FigureData(model.shape, board, r.steps, a.choice.max_batch), a.plot);
 
   if (a.json) {
     nlohmann::json alts = nlohmann::json::array();
@@ -213,15 +169,8 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_option("--board", args->board, "Board preset (vx690t, z7045, u280, zu9eg, cpu) or .json")
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
-  cmd->add_option("--batch", args->batch, "Batch size, or auto")->capture_default_str();
-  cmd->add_option("--blocks", args->blocks, "Hidden-weight blocking number, or auto")->capture_default_str();
-  cmd->add_option("--objective", args->objective, "throughput, or latency (of one batch)")
-      ->capture_default_str();
-  cmd->add_option("--max-batch", args->max_batch, "Largest batch to consider")->capture_default_str();
-  cmd->add_option("--max-latency-ms", args->max_latency_ms, "Bound on one batch's predicted time");
+  AddPlanChoiceOptions(cmd, &args->choice);
   cmd->add_option("--steps", args->steps, "Sequence length (default: the model's)");
-  cmd->add_flag("--non-block-batch", args->non_block_batch,
-                "Plan the baseline that fetches streamed weights once per sample");
   cmd->add_flag("--schedule", args->schedule, "Print the start of the explicit schedule");
   cmd->add_option("--plot", args->plot, "Draw the batch-size and blocking-number figures (PNG)");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");

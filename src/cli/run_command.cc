@@ -20,10 +20,8 @@ namespace {
 
 struct RunArgs {
   std::string model = "lrcn";
-  std::string input, h0, c0, seq_lens, output, state_output;
-  std::optional<int64_t> batch, steps;
-  bool batch_first = false;
-  uint64_t seed = 0;
+  InputArgs in;
+  std::string output, state_output;
   int repeat = 1;
   bool json = false;
   bool check = false;
@@ -31,66 +29,6 @@ struct RunArgs {
   std::string executor = "auto";
   std::vector<double> input_range;
 };
-
-// Reads a state file given in the user's layout and returns it in (L*D, B, H).
-TensorF ReadState(const std::string& path, const IoLayout& io) {
-  TensorF t = ReadNpyFloat(path);
-  if (t.rank() != 3) Fail("{}: state has rank {}, expected 3", path, t.rank());
-  return io.onnx_outputs && io.batch_first ? SwapFirstTwoAxes(t) : t;
-}
-
-// Prefixes a library error with the argument it came from, unless the message already names
-// `value` (a loader's messages start with the path), keeping it one line.
-template <typename F>
-auto ForArgument(const std::string& arg, const std::string& value, F&& f) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    throw Error(what.find(value) != std::string::npos ? what : arg + " " + value + ": " + what);
-  }
-}
-
-LstmInput MakeInput(const RunArgs& a, const LstmModel& model, const IoLayout& io) {
-  LstmInput in;
-  if (!a.input.empty()) {
-    in.x = ReadNpyFloat(a.input);
-    if (in.x.rank() != 3) {
-      Fail("{}: input has shape {}, expected rank 3 ({})", a.input, ShapeToString(in.x.shape),
-           io.batch_first ? "batch, steps, features" : "steps, batch, features");
-    }
-    if (io.batch_first) in.x = SwapFirstTwoAxes(in.x);
-    if (a.batch && *a.batch != in.batch()) {
-      Fail("--batch {} disagrees with {} (batch {})", *a.batch, a.input, in.batch());
-    }
-    if (a.steps && *a.steps != in.steps()) {
-      Fail("--steps {} disagrees with {} ({} steps)", *a.steps, a.input, in.steps());
-    }
-  } else {
-    const int64_t steps = a.steps.value_or(model.default_steps);
-    if (steps < 1) {
-      Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
-    }
-    const int64_t batch = a.batch.value_or(model.default_batch);
-    in.x = ForArgument("--batch/--steps", fmt::format("{}/{}", batch, steps), [&] {
-      return TensorF({steps, batch, model.shape.input_size});
-    });
-    // Random inputs in [-1, 1), from a stream separate from the weights' stream.
-    Random rng(a.seed ^ 0x9e3779b97f4a7c15ull);
-    for (float& v : in.x.data) v = rng.Uniform(-1.0f, 1.0f);
-  }
-  if (!a.h0.empty()) in.h0 = ReadState(a.h0, io);
-  if (!a.c0.empty()) in.c0 = ReadState(a.c0, io);
-  if (!a.seq_lens.empty()) in.seq_lens = ReadNpyInt(a.seq_lens);
-  InputNames names;
-  names.x = a.input.empty() ? "random input" : a.input;
-  names.h0 = "--h0 " + a.h0;
-  names.c0 = "--c0 " + a.c0;
-  names.seq_lens = "--seq-lens " + a.seq_lens;
-  ValidateInput(model, in, names);
-  WarnIfNotFinite(in, names);
-  return in;
-}
 
 // --check: the same input through the double reference, and how far the executor is from it.
 nlohmann::json CheckAgainstReference(const LstmModel& model, const LstmInput& in,
@@ -113,13 +51,11 @@ double Median(std::vector<double> v) {
 }
 
 void Run(const RunArgs& a) {
-  if (a.batch && *a.batch < 1) Fail("--batch {}: must be at least 1", *a.batch);
-  if (a.steps && *a.steps < 1) Fail("--steps {}: must be at least 1", *a.steps);
   if (a.repeat < 1) Fail("--repeat {}: must be at least 1", a.repeat);
-  const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.seed); });
+  const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); });
   IoLayout io = model.io;
-  io.batch_first = io.batch_first || a.batch_first;
-  const LstmInput in = MakeInput(a, model, io);
+  io.batch_first = io.batch_first || a.in.batch_first;
+  const LstmInput in = MakeInput(a.in, "--batch", a.model, model, io);
 
   ExecutorOptions options;
   options.precision = a.precision;
@@ -206,21 +142,10 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--model", args->model,
                   "Preset (lrcn, deepbench-256..2048) or .safetensors / .onnx file")
       ->capture_default_str();
-  cmd->add_option("--input", args->input, "Input x as .npy float32: (steps, batch, input) "
-                                          "or (batch, steps, input) with --batch-first");
-  cmd->add_option("--h0", args->h0, "Initial hidden state .npy (layers*dirs, batch, hidden)");
-  cmd->add_option("--c0", args->c0, "Initial cell state .npy (layers*dirs, batch, hidden)");
-  cmd->add_option("--seq-lens", args->seq_lens,
-                  "Valid steps per sample, .npy int32/int64 (batch,) (ONNX sequence_lens)");
+  AddInputOptions(cmd, &args->in, "--batch");
   cmd->add_option("--output", args->output, "Write y to this .npy");
   cmd->add_option("--state-output", args->state_output,
                   "Write h_n and c_n to PREFIX_h.npy and PREFIX_c.npy");
-  cmd->add_option("--batch", args->batch, "Batch size for random input (default 1)");
-  cmd->add_option("--steps", args->steps, "Sequence length for random input "
-                                          "(default: the preset's)");
-  cmd->add_flag("--batch-first", args->batch_first, "Input and y are (batch, steps, ...)");
-  cmd->add_option("--seed", args->seed, "Seed of preset weights and random inputs")
-      ->capture_default_str();
   cmd->add_option("--repeat", args->repeat,
                   "Timed runs after one warm-up (when > 1); the median is reported")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 // The golden model: docs/FIXED_POINT.md executed literally, one multiply-add at a time.
 #include <cmath>
 
+#include "sbe/datapath.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
 #include "sbe/golden.h"
@@ -32,37 +33,19 @@ void RunCellSequence(const QuantizedModel& m, int layer, int dir, const int16_t*
                      int64_t in_size, int64_t batch, int64_t b, int64_t len, int16_t* h,
                      int32_t* c, int16_t* out, SaturationCounts* counts) {
   const LstmShape& s = m.shape;
-  const QuantizedLayer& ql = m.layers[layer];
-  const QuantizedCell& w = m.cell(layer, dir);
+  const CellDatapath datapath(m, layer, dir);
+  const QuantizedCell& w = datapath.weights();
   const int64_t H = s.hidden_size, rows = s.GateRows(), D = s.directions();
   const bool reverse = dir == 1 || (!s.bidirectional && s.reverse);
-  // Products carry the sum of their operands' fractional bits; each part is rounded to the
-  // pre-activation format on its own, so the input part can be computed ahead (hoisted).
-  const QFormat x_product{64, w.w_ih_format.frac_bits + ql.input_format.frac_bits};
-  const QFormat h_product{64, w.w_hh_format.frac_bits + ql.h_format.frac_bits};
   std::vector<int16_t> preact(rows), h_prev(h, h + H);
   for (int64_t step = 0; step < len; ++step) {
     const int64_t t = reverse ? len - 1 - step : step;
     const int16_t* x = layer_in + (t * batch + b) * in_size;
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t px = fx::RoundShift(Accumulate(&w.w_ih[r * in_size], x, in_size),
-                                        x_product.frac_bits - fx::kPreact.frac_bits);
-      const int64_t ph = fx::RoundShift(Accumulate(&w.w_hh[r * H], h_prev.data(), H),
-                                        h_product.frac_bits - fx::kPreact.frac_bits);
-      const int64_t z = px + ph + w.bias[r];
-      preact[r] = static_cast<int16_t>(fx::Saturate(z, fx::kPreact.bits));
-      if (preact[r] != z && counts) ++counts->preacts;
+      preact[r] = datapath.Preactivation(Accumulate(&w.w_ih[r * in_size], x, in_size),
+                                         Accumulate(&w.w_hh[r * H], h_prev.data(), H), r, counts);
     }
-    for (int64_t k = 0; k < H; ++k) {
-      const int16_t i = fx::Sigmoid(preact[kGateInput * H + k]);
-      const int16_t f = fx::Sigmoid(preact[kGateForget * H + k]);
-      const int16_t g = fx::Tanh(preact[kGateCell * H + k]);
-      const int16_t o = fx::Sigmoid(preact[kGateOutput * H + k]);
-      const fx::CellUpdate u = fx::UpdateCell(i, f, g, o, c[k], ql.h_format);
-      if (counts && (u.c == fx::kCell.max_int() || u.c == fx::kCell.min_int())) ++counts->cells;
-      c[k] = u.c;
-      h[k] = u.h;
-    }
+    datapath.Tail(preact.data(), c, h, counts);
     std::copy(h, h + H, h_prev.begin());
     std::copy(h, h + H, out + (t * batch + b) * D * H + dir * H);
   }

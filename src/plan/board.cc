@@ -109,6 +109,10 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   b.mac_latency = static_cast<int>(r.PositiveInt("latency_cycles.mac", 1024));
   b.adder_latency = static_cast<int>(r.PositiveInt("latency_cycles.adder", 1024));
   b.activation_latency = static_cast<int>(r.PositiveInt("latency_cycles.activation", 1 << 16));
+  // Optional: descriptions written before the simulator existed have a one-element tail.
+  if (j.contains("tail")) {
+    b.tail_elements_per_cycle = static_cast<int>(r.PositiveInt("tail.elements_per_cycle", 1 << 16));
+  }
   // The port cannot deliver more than its width per cycle: a description claiming more
   // bandwidth than its port carries is impossible, not optimistic.
   const double port_gbs = b.dram_port_bits / 8.0 * b.clock_mhz * 1e-3;

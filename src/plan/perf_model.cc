@@ -2,6 +2,7 @@
 // footprint, words moved per step, compute and memory cycles, GOPS, latency and energy.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "sbe/error.h"
 #include "sbe/plan.h"
@@ -19,6 +20,28 @@ double PaperCase3Saturated(double n_pe, double n_t, double alpha) {
 double PaperCase3(double n_pe, double n_t, double b, double alpha) {
   if (b >= n_pe / n_t) return PaperCase3Saturated(n_pe, n_t, alpha);
   return b * n_t / (alpha + (1 - alpha) * b);
+}
+
+PeOrganization ChoosePeOrganization(int64_t rows, int64_t n_pe) {
+  PeOrganization best;
+  best.efficiency = -1;
+  std::vector<int64_t> splits;
+  for (int64_t d = 1; d * d <= n_pe; ++d) {
+    if (n_pe % d == 0) splits.insert(splits.end(), {d, n_pe / d});
+  }
+  std::sort(splits.begin(), splits.end());
+  for (int64_t lanes : splits) {
+    PeOrganization o;
+    o.lanes = lanes;
+    o.row_lanes = n_pe / lanes;
+    o.cycles_per_item = (rows + o.row_lanes - 1) / o.row_lanes;
+    o.efficiency = static_cast<double>(rows) / static_cast<double>(o.row_lanes * o.cycles_per_item);
+    if (o.efficiency > best.efficiency + 1e-12 ||
+        (o.efficiency > best.efficiency - 1e-12 && o.cycles_per_item < best.cycles_per_item)) {
+      best = o;
+    }
+  }
+  return best;
 }
 
 std::string Plan::ToString() const {
@@ -82,9 +105,12 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
   }
 
   // Each layer and direction runs its whole sequence before the next (layer-major), so the
-  // per-step costs add up over them.
+  // per-step costs add up over them. Resident weights are loaded once per batch before their
+  // cell's steps (their slots hold the previous cell's until then), so that load is not
+  // overlapped; streamed blocks overlap the PE array through the ping-pong slots.
   const double n_t = board.words_per_cycle(), n_pe = static_cast<double>(board.macs_per_cycle);
-  double cycles = 0, compute_cycles = 0, memory_cycles = 0;
+  p.pe = ChoosePeOrganization(rows, board.macs_per_cycle);
+  double cycles = 0, compute_cycles = 0, memory_cycles = 0, load_cycles = 0;
   int64_t reused = 0, per_sample = 0, macs = 0;
   int input_blocks = 1;
   for (int layer = 0; layer < s.num_layers; ++layer) {
@@ -92,7 +118,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
     input_blocks = std::max<int>(input_blocks, static_cast<int>((I + block_cols - 1) / block_cols));
     const int64_t step_macs = static_cast<int64_t>(batch) * rows * (I + H);
     // R: words fetched once per step for the whole batch; U: words per sample per step (x in,
-    // h out). Resident W_h is loaded once per batch: its share per step is hidden_words / T.
+    // h out).
     int64_t r = 0, u = I + H;
     const int64_t layer_input_words = rows * I;
     const int64_t streamed = (input_resident ? 0 : layer_input_words) + (resident ? 0 : hidden_words);
@@ -101,17 +127,16 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
     } else {
       u += streamed;  // every sample fetches the streamed weights again
     }
-    // Resident weights are loaded once per batch (layers run one after another, so each
-    // layer's weights come in again for the next batch): their share per step.
-    const double load_share =
-        static_cast<double>((resident ? hidden_words : 0) + (input_resident ? layer_input_words : 0)) / steps;
-    const double c = step_macs / n_pe;
-    const double m = (r + load_share + static_cast<double>(u) * batch) / n_t;
+    const double load =
+        static_cast<double>((resident ? hidden_words : 0) + (input_resident ? layer_input_words : 0)) / n_t;
+    const double c = step_macs / (n_pe * p.pe.efficiency);
+    const double m = (r + static_cast<double>(u) * batch) / n_t;
     for (int d = 0; d < s.directions(); ++d) {
+      load_cycles += load;
       compute_cycles += c * steps;
-      memory_cycles += m * steps;
-      cycles += std::max(c, m) * steps;
-      reused += r + static_cast<int64_t>(load_share);
+      memory_cycles += m * steps + load;
+      cycles += load + std::max(c, m) * steps;
+      reused += r + static_cast<int64_t>(load * n_t / steps);
       per_sample += u;
       macs += step_macs;
     }
@@ -121,6 +146,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
   p.reused_words_per_step = reused;
   p.sample_words_per_step = per_sample;
   p.alpha = static_cast<double>(reused) / static_cast<double>(reused + per_sample);
+  p.load_cycles = load_cycles;
   p.compute_cycles_per_step = compute_cycles / steps;
   p.memory_cycles_per_step = memory_cycles / steps;
   p.bound = compute_cycles >= memory_cycles ? "compute" : "memory";
@@ -129,9 +155,8 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
   p.predicted_gops = ops / seconds * 1e-9;
   p.predicted_ms_per_batch = seconds * 1e3;
   p.predicted_ms_per_sample = seconds * 1e3 / batch;
-  p.pe_utilization = compute_cycles / cycles;
-  const double watts = board.static_watts + (board.full_watts - board.static_watts) * p.pe_utilization;
-  p.predicted_mj_per_sample = watts * seconds / batch * 1e3;
+  p.pe_utilization = static_cast<double>(macs) * steps / (n_pe * cycles);
+  p.predicted_mj_per_sample = board.Watts(p.pe_utilization) * seconds / batch * 1e3;
   return p;
 }
 

@@ -19,10 +19,13 @@ std::vector<int> BlockCandidates(int64_t hidden) {
 
 bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
   if (r.objective == Objective::kLatency) {
+    // Equal times (case 1 and case 2 load the same words): the higher throughput, then fewer
+    // blocks.
     if (a.predicted_ms_per_batch != b.predicted_ms_per_batch) {
       return a.predicted_ms_per_batch < b.predicted_ms_per_batch;
     }
-    return a.predicted_gops > b.predicted_gops;
+    if (a.predicted_gops != b.predicted_gops) return a.predicted_gops > b.predicted_gops;
+    return a.blocks < b.blocks;
   }
   // Within 0.1% the smaller batch (lower latency) and then fewer blocks win.
   if (std::abs(a.predicted_gops - b.predicted_gops) > 1e-3 * std::max(a.predicted_gops, b.predicted_gops)) {
