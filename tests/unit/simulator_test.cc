@@ -1,0 +1,240 @@
+// The cycle-level simulator: outputs bit-exact with the golden model under every schedule and
+// both architectures, cycle accounting that adds up, agreement with the planner, and refusals.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/random.h"
+#include "expect_error.h"
+#include "golden_contract.h"
+#include "sbe/board.h"
+#include "sbe/error.h"
+#include "sbe/golden.h"
+#include "sbe/plan.h"
+#include "sbe/presets.h"
+#include "sbe/simulator.h"
+#include "test_util.h"
+
+namespace sbe {
+namespace {
+
+// A small accelerator whose buffers force awkward models into streamed blocks (case 3).
+Board SmallBoard(int64_t onchip_bytes = 6000) {
+  Board b = LoadBoard("z7045");
+  b.name = "small";
+  b.macs_per_cycle = 96;
+  b.weight_buffer_bytes = onchip_bytes;
+  b.state_buffer_bytes = 2048;
+  b.tail_elements_per_cycle = 1;
+  return b;
+}
+
+FixedInput RandomFixedInput(const QuantizedModel& q, int64_t T, int64_t B, uint64_t seed,
+                            bool with_lengths) {
+  Random rng(seed);
+  LstmInput in;
+  in.x = TensorF({T, B, q.shape.input_size});
+  for (float& v : in.x.data) v = rng.Uniform(-1, 1);
+  in.h0 = TensorF({q.shape.num_cells(), B, q.shape.hidden_size});
+  in.c0 = TensorF({q.shape.num_cells(), B, q.shape.hidden_size});
+  for (float& v : in.h0.data) v = rng.Uniform(-0.9f, 0.9f);
+  for (float& v : in.c0.data) v = rng.Uniform(-2, 2);
+  if (with_lengths) {
+    for (int64_t b = 0; b < B; ++b) in.seq_lens.push_back(1 + std::min<int64_t>(T - 1, static_cast<int64_t>(rng.Uniform(0, static_cast<float>(T)))));
+  }
+  SaturationCounts counts;
+  return QuantizeInput(q, in, &counts);
+}
+
+void ExpectSameIntegers(const FixedOutput& got, const FixedOutput& want) {
+  EXPECT_EQ(got.y.shape, want.y.shape);
+  EXPECT_EQ(got.y.data, want.y.data);
+  EXPECT_EQ(got.h_n.data, want.h_n.data);
+  EXPECT_EQ(got.c_n.data, want.c_n.data);
+}
+
+// The simulator as a fixed-point executor: its plan on `board` with `blocks` and `batch`.
+testing::FixedRunner SimulatorRunner(Board board, int blocks, int batch, Architecture arch,
+                                     bool block_batch = true) {
+  return [=](const QuantizedModel& q, const FixedInput& x) {
+    const int nb = std::min<int>(blocks, static_cast<int>(q.shape.hidden_size));
+    std::string why;
+    const auto plan = EvaluatePlan(q.shape, board, batch, nb, static_cast<int>(x.x.shape[0]),
+                                   block_batch, &why);
+    if (!plan) throw Error("test plan does not fit: " + why);
+    SimOptions o;
+    o.arch = arch;
+    return Simulate(q, board, *plan, x, o).output;
+  };
+}
+
+TEST(Simulator, BitExactOnTheGoldenFixturesStallFree) {
+  testing::ExpectBitExactOnGoldenFixtures(
+      SimulatorRunner(LoadBoard("vx690t"), 3, 2, Architecture::kStallFree));
+}
+
+TEST(Simulator, BitExactOnTheGoldenFixturesBaselineNonBlockBatch) {
+  testing::ExpectBitExactOnGoldenFixtures(
+      SimulatorRunner(LoadBoard("z7045"), 1, 3, Architecture::kBaseline, false));
+}
+
+struct SimCase {
+  LstmShape shape;
+  int64_t steps, samples;
+  int batch, blocks;
+  bool block_batch, lengths;
+};
+
+class SimulatorVsGolden : public ::testing::TestWithParam<SimCase> {};
+
+TEST_P(SimulatorVsGolden, SameIntegersAndConsistentCycles) {
+  const SimCase& c = GetParam();
+  const LstmModel m = MakeRandomModel(c.shape, 77 + c.shape.hidden_size, "random");
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const FixedInput x = RandomFixedInput(q, c.steps, c.samples, 5 + c.shape.input_size, c.lengths);
+  const FixedOutput want = RunGolden(q, x);
+  const Board board = SmallBoard(1 << 20);
+  std::string why;
+  const auto plan = EvaluatePlan(q.shape, board, c.batch, c.blocks, static_cast<int>(c.steps),
+                                 c.block_batch, &why);
+  ASSERT_TRUE(plan) << why;
+  CheckSchedule(BuildSchedule(q.shape, *plan));
+  int64_t stall_free_cycles = 0;
+  for (Architecture arch : {Architecture::kStallFree, Architecture::kBaseline}) {
+    SCOPED_TRACE(ArchitectureName(arch));
+    SimOptions o;
+    o.arch = arch;
+    const SimResult r = Simulate(q, board, *plan, x, o);
+    ExpectSameIntegers(r.output, want);
+    // Every cycle is either issuing or charged to a cause.
+    EXPECT_EQ(r.cycles, r.busy_cycles + r.stalls.total());
+    // Neither the PE array nor DRAM can beat its peak.
+    EXPECT_GE(static_cast<double>(r.cycles) * board.macs_per_cycle, static_cast<double>(r.macs));
+    EXPECT_LE(r.pe_utilization, 1.0);
+    EXPECT_LE(r.dram_utilization, 1.0 + 1e-9);
+    EXPECT_EQ(r.batches, (c.samples + c.batch - 1) / c.batch);
+    // Timing does not depend on the values.
+    o.compute_values = false;
+    EXPECT_EQ(Simulate(q, board, *plan, x, o).cycles, r.cycles);
+    if (arch == Architecture::kStallFree) {
+      stall_free_cycles = r.cycles;
+      EXPECT_EQ(r.stalls.accumulator + r.stalls.barrier, 0);
+    } else if (c.shape.input_size > 1) {  // a one-column dot product has no second add
+      EXPECT_GT(r.cycles, stall_free_cycles);
+      EXPECT_GT(r.stalls.accumulator, 0);
+    } else {
+      EXPECT_GE(r.cycles, stall_free_cycles);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AwkwardSizes, SimulatorVsGolden,
+    ::testing::Values(SimCase{{1, 1, 1, false, true}, 1, 1, 1, 1, true, false},
+                      SimCase{{7, 5, 1, false, true}, 3, 5, 2, 3, true, false},
+                      SimCase{{13, 11, 2, true, true}, 4, 3, 3, 4, true, true},
+                      SimCase{{17, 19, 1, false, false}, 5, 7, 7, 19, true, false},
+                      SimCase{{23, 29, 3, false, true, true}, 3, 2, 2, 5, false, true},
+                      SimCase{{31, 17, 1, false, true}, 6, 4, 4, 2, true, true},
+                      SimCase{{5, 37, 2, true, true}, 2, 3, 2, 1, true, false}));
+
+TEST(Simulator, PeOrganisationFitsTheModel) {
+  // 4H = 1024 rows on 896 PEs: 7 column lanes of 128 rows, 8 cycles an item, no lane idle.
+  const PeOrganization z = ChoosePeOrganization(1024, 896);
+  EXPECT_EQ(z.lanes, 7);
+  EXPECT_EQ(z.cycles_per_item, 8);
+  EXPECT_DOUBLE_EQ(z.efficiency, 1.0);
+  const PeOrganization v = ChoosePeOrganization(1024, 2048);
+  EXPECT_EQ(v.lanes * v.row_lanes, 2048);
+  EXPECT_EQ(v.cycles_per_item, 1);
+  const PeOrganization odd = ChoosePeOrganization(68, 96);  // H = 17
+  EXPECT_LE(odd.efficiency, 1.0);
+  EXPECT_GE(odd.row_lanes * odd.cycles_per_item, 68);
+}
+
+TEST(Simulator, AgreesWithThePlannerOnTheLrcnWorkload) {
+  const LstmModel m = MakePreset("lrcn", 0);
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  for (const char* name : {"vx690t", "z7045"}) {
+    const Board board = LoadBoard(name);
+    for (int batch : {1, 8}) {
+      PlanRequest r;
+      r.steps = 32;
+      r.batch = batch;
+      const Plan plan = ChoosePlan(m.shape, board, r).best;
+      const FixedInput x = RandomFixedInput(q, 32, batch, 3, false);
+      SimOptions o;
+      o.compute_values = false;
+      const SimResult s = Simulate(q, board, plan, x, o);
+      EXPECT_NEAR(s.gops / plan.predicted_gops, 1.0, 0.10) << name << " batch " << batch;
+    }
+  }
+}
+
+TEST(Simulator, StreamedBlocksOverlapTheirLoadsWithCompute) {
+  // Case 3 at a batch large enough to be compute bound: the ping-pong slots hide the loads,
+  // so the array waits for weights only at the very start.
+  const LstmModel m = MakePreset("lrcn", 0);
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const Board board = LoadBoard("z7045");
+  const auto plan = EvaluatePlan(m.shape, board, 32, 4, 4, true);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->hidden_case, 3);
+  SimOptions o;
+  o.compute_values = false;
+  const SimResult r = Simulate(q, board, *plan, RandomFixedInput(q, 4, 32, 1, false), o);
+  EXPECT_GT(r.pe_utilization, 0.9);
+  EXPECT_LT(r.stalls.weights, r.cycles / 20);
+}
+
+TEST(Simulator, RefusesPlansThatDoNotFitAndMismatchedInputs) {
+  const LstmModel m = MakeRandomModel({40, 30, 1, false, true}, 3, "random");
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const FixedInput x = RandomFixedInput(q, 3, 2, 1, false);
+  const auto plan = EvaluatePlan(m.shape, LoadBoard("vx690t"), 2, 1, 3, true);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(testing::ThrowsError([&] { Simulate(q, SmallBoard(), *plan, x); }, "small",
+                                   "does not fit the buffers"));
+  Plan zero = *plan;
+  zero.batch = 0;
+  EXPECT_TRUE(testing::ThrowsError([&] { Simulate(q, LoadBoard("vx690t"), zero, x); }, "simulate",
+                                   "batch 0"));
+  Plan longer = *plan;
+  longer.steps = 4;
+  EXPECT_TRUE(testing::ThrowsError([&] { Simulate(q, LoadBoard("vx690t"), longer, x); },
+                                   "simulate", "4 steps"));
+}
+
+TEST(Simulator, WritesAChromeTrace) {
+  const LstmModel m = MakeRandomModel({9, 6, 1, false, true}, 3, "random");
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const FixedInput x = RandomFixedInput(q, 3, 2, 1, false);
+  const Board board = SmallBoard();
+  const auto plan = EvaluatePlan(m.shape, board, 2, 3, 3, true);
+  ASSERT_TRUE(plan);
+  SimOptions o;
+  o.trace = true;
+  const SimResult r = Simulate(q, board, *plan, x, o);
+  const std::string path = testing::TempPath("trace.json");
+  WriteChromeTrace(r, board, path);
+  const nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+  int tracks[3] = {0, 0, 0};
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X") {
+      ++tracks[e["tid"].get<int>()];
+      EXPECT_GE(e["dur"].get<double>(), 0);
+    }
+  }
+  EXPECT_GT(tracks[0], 0);  // DMA
+  EXPECT_EQ(tracks[2], 3);  // one tail per step
+  EXPECT_FALSE(r.trace_truncated);
+  o.max_trace_events = 5;
+  const SimResult cut = Simulate(q, board, *plan, x, o);
+  EXPECT_TRUE(cut.trace_truncated);
+  EXPECT_EQ(cut.trace.size(), 5u);
+  EXPECT_EQ(cut.cycles, r.cycles);
+}
+
+}  // namespace
+}  // namespace sbe
