@@ -38,7 +38,7 @@ int64_t PeArray::IssueColumn(int64_t ready, StallCause cause) {
   return free_;
 }
 
-int64_t PeArray::IssueRowWise(int64_t ready, StallCause cause, int64_t cols) {
+PeArray::Span PeArray::IssueRowWise(int64_t ready, StallCause cause, int64_t cols) {
   const int64_t start = std::max(free_, ready);
   Charge(cause, start - free_);
   const int64_t useful = CeilDiv(rows_ * cols, n_pe_);
@@ -47,7 +47,7 @@ int64_t PeArray::IssueRowWise(int64_t ready, StallCause cause, int64_t cols) {
   stalls_.accumulator += duration - useful;
   group_items_ = 0;
   free_ = start + duration;
-  return free_;
+  return {start, free_};
 }
 
 void PeArray::Drain(int64_t end) {

@@ -25,8 +25,11 @@ class PeArray {
 
   // Baseline: the rows x cols dot products of one sample, started once everything they read
   // exists at `ready`. Each accumulator takes one add per adder latency, so the pass takes
-  // adder_latency times the cycles of its multiply-adds. Returns the cycle it ends.
-  int64_t IssueRowWise(int64_t ready, StallCause cause, int64_t cols);
+  // adder_latency times the cycles of its multiply-adds. Returns the cycles it starts and ends.
+  struct Span {
+    int64_t start, end;
+  };
+  Span IssueRowWise(int64_t ready, StallCause cause, int64_t cols);
 
   // Charges the cycles from the array's last issue to `end` to fill and drain.
   void Drain(int64_t end);

@@ -195,11 +195,10 @@ class Controller {
         const StallCause cause = ready == step_barrier_ ? StallCause::kBarrier
                                  : ready == slot.block_done ? StallCause::kWeights
                                  : op.hidden ? StallCause::kRecurrence : StallCause::kInput;
-        const int64_t start = std::max(pe_.free(), ready);
-        const int64_t done = pe_.IssueRowWise(ready, cause, cols);
-        if (begin < 0) begin = start;
-        last_done_[b] = done;
-        end = done;
+        const PeArray::Span pass = pe_.IssueRowWise(ready, cause, cols);
+        if (begin < 0) begin = pass.start;
+        last_done_[b] = pass.end;
+        end = pass.end;
       }
     }
     slot_free_[op.slot] = std::max(slot_free_[op.slot], end);
