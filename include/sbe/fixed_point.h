@@ -2,6 +2,7 @@
 // saturation and the activation functions. docs/FIXED_POINT.md is the prose of this file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -49,10 +50,20 @@ inline double Dequantize(int64_t v, QFormat f) { return static_cast<double>(v) *
 // (capped at 30 so that scales stay far from underflow). max_abs == 0 gives the cap.
 int NaturalFracBits(double max_abs, int bits);
 
-// Activation units: Q4.11 in, Q0.15 out. Linear interpolation in a 513-entry table over
+// Activation units: Q4.11 in, Q0.15 out. Linear interpolation in a 1025-entry table over
 // [-16, 16) (segments of 2^-5), the way an FPGA builds them from one BRAM and one DSP.
 int16_t Sigmoid(int16_t preact);
 int16_t Tanh(int16_t preact);
+
+// The tables behind them, for executors that interpolate many values at once: 1024 segments
+// over the Q4.11 range, segment k starting at -16 + k/32; the top 10 bits of the offset input
+// select the segment and the low kSegmentBits interpolate. Entry k is the activation at the
+// segment's start in Q0.15 (the last entry: at +16).
+inline constexpr int kSegmentBits = 6;
+inline constexpr int kSegments = 1 << (16 - kSegmentBits);
+using ActivationTable = std::array<int16_t, kSegments + 1>;
+const ActivationTable& SigmoidTable();
+const ActivationTable& TanhTable();
 
 // The tail of the LSTM cell for one hidden unit, in the datapath's formats:
 // c' = f*c + i*g (Q16.15), h' = o * tanh(c') in the layer's h format.

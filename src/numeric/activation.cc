@@ -7,12 +7,7 @@
 namespace sbe::fx {
 namespace {
 
-// 512 segments over the whole Q4.11 input range: segment k starts at -16 + k/32, i.e. the
-// top 9 bits of the (offset) input select the segment and the low 6 bits interpolate.
-constexpr int kSegmentBits = 6;
-constexpr int kSegments = 1 << (16 - kSegmentBits);
-
-using Table = std::array<int16_t, kSegments + 1>;
+using Table = ActivationTable;
 
 template <typename F>
 Table MakeTable(F f) {
@@ -32,6 +27,8 @@ int16_t Interpolate(const Table& t, int16_t preact) {
   return static_cast<int16_t>(Saturate(t[k] + delta, kGate.bits));
 }
 
+}  // namespace
+
 const Table& SigmoidTable() {
   static const Table t = MakeTable([](double x) { return 1.0 / (1.0 + std::exp(-x)); });
   return t;
@@ -41,8 +38,6 @@ const Table& TanhTable() {
   static const Table t = MakeTable([](double x) { return std::tanh(x); });
   return t;
 }
-
-}  // namespace
 
 int16_t Sigmoid(int16_t preact) { return Interpolate(SigmoidTable(), preact); }
 int16_t Tanh(int16_t preact) { return Interpolate(TanhTable(), preact); }
