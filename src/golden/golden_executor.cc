@@ -4,6 +4,7 @@
 #include "sbe/datapath.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
+#include "sbe/fixed_executor.h"
 #include "sbe/golden.h"
 
 namespace sbe {
@@ -51,63 +52,16 @@ void RunCellSequence(const QuantizedModel& m, int layer, int dir, const int16_t*
   }
 }
 
-class GoldenExecutor final : public Executor {
+class GoldenExecutor final : public FixedPointExecutor {
  public:
-  GoldenExecutor(const LstmModel& model, const ExecutorOptions& options)
-      : quantized_(Calibrate(model, options.input_range ? *options.input_range
-                                    : options.calibration_sample
-                                        ? RangeFromSample(*options.calibration_sample)
-                                        : InputRange{})) {
-    for (const std::string& w : quantized_.warnings) Warn(w);
-  }
+  using FixedPointExecutor::FixedPointExecutor;
   std::string name() const override { return "golden"; }
-  std::string precision() const override { return "int16"; }
-  LstmOutput Run(const LstmInput& input) override {
-    counts_ = {};
-    const FixedInput q = QuantizeInput(quantized_, input, &counts_);
-    if (counts_.inputs > 0 && !warned_) {
-      warned_ = true;  // once per executor, not once per --repeat run
-      Warn("{} input values outside the calibrated range [{}, {}] saturated", counts_.inputs,
-           quantized_.input_range.lo, quantized_.input_range.hi);
-    }
-    return DequantizeOutput(quantized_, RunGolden(quantized_, q, &counts_));
-  }
-  nlohmann::json Details() const override;
 
  private:
-  QuantizedModel quantized_;
-  SaturationCounts counts_;
-  bool warned_ = false;
-};
-
-nlohmann::json GoldenExecutor::Details() const {
-  nlohmann::json layers = nlohmann::json::array();
-  for (int l = 0; l < quantized_.shape.num_layers; ++l) {
-    const QuantizedLayer& ql = quantized_.layers[l];
-    nlohmann::json cells = nlohmann::json::array();
-    for (int d = 0; d < quantized_.shape.directions(); ++d) {
-      const QuantizedCell& c = quantized_.cell(l, d);
-      cells.push_back({{"weight_ih", c.w_ih_format.ToString()},
-                       {"weight_hh", c.w_hh_format.ToString()}});
-    }
-    layers.push_back({{"input", ql.input_format.ToString()},
-                      {"input_limit", ql.input_limit},
-                      {"h", ql.h_format.ToString()},
-                      {"directions", cells}});
+  FixedOutput RunFixed(const FixedInput& input, SaturationCounts* counts) override {
+    return RunGolden(quantized(), input, counts);
   }
-  return {{"formats",
-           {{"layers", layers},
-            {"preactivation", fx::kPreact.ToString()},
-            {"gates", fx::kGate.ToString()},
-            {"cell", fx::kCell.ToString()},
-            {"bias", fx::kBias.ToString()},
-            {"accumulator_bits", fx::kAccumulatorBits}}},
-          {"input_range", {quantized_.input_range.lo, quantized_.input_range.hi}},
-          {"saturation",
-           {{"inputs", counts_.inputs}, {"preactivations", counts_.preacts},
-            {"cells", counts_.cells}}},
-          {"calibration_warnings", quantized_.warnings}};
-}
+};
 
 }  // namespace
 

@@ -18,6 +18,8 @@
 
 namespace sbe {
 namespace {
+using testing::ExpectSameIntegers;
+using testing::RandomFixedInput;
 
 // A small accelerator whose buffers force awkward models into streamed blocks (case 3).
 Board SmallBoard(int64_t onchip_bytes = 6000) {
@@ -28,30 +30,6 @@ Board SmallBoard(int64_t onchip_bytes = 6000) {
   b.state_buffer_bytes = 2048;
   b.tail_elements_per_cycle = 1;
   return b;
-}
-
-FixedInput RandomFixedInput(const QuantizedModel& q, int64_t T, int64_t B, uint64_t seed,
-                            bool with_lengths) {
-  Random rng(seed);
-  LstmInput in;
-  in.x = TensorF({T, B, q.shape.input_size});
-  for (float& v : in.x.data) v = rng.Uniform(-1, 1);
-  in.h0 = TensorF({q.shape.num_cells(), B, q.shape.hidden_size});
-  in.c0 = TensorF({q.shape.num_cells(), B, q.shape.hidden_size});
-  for (float& v : in.h0.data) v = rng.Uniform(-0.9f, 0.9f);
-  for (float& v : in.c0.data) v = rng.Uniform(-2, 2);
-  if (with_lengths) {
-    for (int64_t b = 0; b < B; ++b) in.seq_lens.push_back(1 + std::min<int64_t>(T - 1, static_cast<int64_t>(rng.Uniform(0, static_cast<float>(T)))));
-  }
-  SaturationCounts counts;
-  return QuantizeInput(q, in, &counts);
-}
-
-void ExpectSameIntegers(const FixedOutput& got, const FixedOutput& want) {
-  EXPECT_EQ(got.y.shape, want.y.shape);
-  EXPECT_EQ(got.y.data, want.y.data);
-  EXPECT_EQ(got.h_n.data, want.h_n.data);
-  EXPECT_EQ(got.c_n.data, want.c_n.data);
 }
 
 // The simulator as a fixed-point executor: its plan on `board` with `blocks` and `batch`.

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sbe/golden.h"
 #include "sbe/tensor.h"
 
 namespace sbe::testing {
@@ -21,5 +22,12 @@ double MaxAbsDiff(const Tensor<A>& a, const Tensor<B>& b) {
   }
   return m;
 }
+
+// A random quantised input for q: x in [-1, 1], random h0 and c0, and random lengths in
+// [1, T] when with_lengths.
+FixedInput RandomFixedInput(const QuantizedModel& q, int64_t T, int64_t B, uint64_t seed,
+                            bool with_lengths);
+// y, h_n and c_n equal, integer for integer.
+void ExpectSameIntegers(const FixedOutput& got, const FixedOutput& want);
 
 }  // namespace sbe::testing
