@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 # Why each package is here: README.md, "Dependencies".
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev libdnnl-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
-  python3 python3-numpy python3-torch python3-onnx python3-matplotlib
+  python3 python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
 )
 
 missing=()

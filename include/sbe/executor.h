@@ -16,6 +16,7 @@ namespace sbe {
 struct ExecutorOptions {
   std::string precision = "fp32";  // what the user asked for: fp32 | int16
   int threads = 0;                 // 0: all cores
+  std::string schedule = "stall-free";  // the CPU engine's: stall-free | barrier
   // Fixed point: the range layer-0 inputs are calibrated for (--input-range); when absent,
   // the range of calibration_sample (the input about to run).
   std::optional<InputRange> input_range;

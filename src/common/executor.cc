@@ -9,16 +9,18 @@ std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model);
 std::unique_ptr<Executor> MakeGoldenExecutor(const LstmModel& model,
                                              const ExecutorOptions& options);
 
-std::vector<std::string> ExecutorNames() { return {"reference", "golden"}; }
+namespace cpu {
+std::unique_ptr<Executor> MakeCpuExecutor(const LstmModel& model, const ExecutorOptions& options);
+}
+
+std::vector<std::string> ExecutorNames() { return {"reference", "golden", "cpu"}; }
 
 std::unique_ptr<Executor> MakeExecutor(const std::string& name, const LstmModel& model,
                                        const ExecutorOptions& options) {
   const std::string& p = options.precision;
   if (p != "fp32" && p != "int16") Fail("--precision {}: unknown precision (fp32, int16)", p);
-  if (name == "auto") {
-    // Until the CPU engine exists, each precision has exactly one executor.
-    return p == "int16" ? MakeGoldenExecutor(model, options) : MakeReferenceExecutor(model);
-  }
+  // The CPU engine is the fast path for both precisions.
+  if (name == "auto" || name == "cpu") return cpu::MakeCpuExecutor(model, options);
   if (name == "reference") {
     // The reference computes in double, at least as exact as the fp32 asked for.
     if (p != "fp32") Fail("--executor reference computes in floating point, not {}", p);
@@ -28,7 +30,7 @@ std::unique_ptr<Executor> MakeExecutor(const std::string& name, const LstmModel&
     if (p != "int16") Fail("--executor golden computes in int16; add --precision int16");
     return MakeGoldenExecutor(model, options);
   }
-  Fail("--executor {}: unknown executor (auto, reference, golden)", name);
+  Fail("--executor {}: unknown executor (auto, reference, golden, cpu)", name);
 }
 
 }  // namespace sbe

@@ -1,0 +1,508 @@
+// The CPU engine: the planner's blocking-batching schedule on this CPU, fp32 and int16
+// (docs/CPU_ENGINE.md). Per layer and direction, in one job of the thread pool:
+//  1. the input part W_x x_t for all steps at once (weights reused T x B times), tile by tile;
+//  2. the recurrence, column-wise: W_h's column blocks meet the batch in a fixed order, with
+//     the partial sums parked between blocks and the cell epilogue fused into the last one.
+// Threads own interleaved chunks of hidden units. Under the stall-free schedule a thread
+// starts column block c of step t+1 as soon as chunk c of h_t is out (a flag per chunk), so no
+// thread waits for the slowest one at a step boundary; the barrier schedule waits for all.
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <numeric>
+
+#include "cpu/cpu_engine.h"
+#include "cpu/kernels.h"
+#include "cpu/packed_gates.h"
+#include "cpu/thread_pool.h"
+#include "plan/cpu_board.h"
+#include "sbe/cpu_info.h"
+#include "sbe/datapath.h"
+#include "sbe/error.h"
+#include "sbe/executor.h"
+#include "sbe/fixed_executor.h"
+#include "sbe/golden.h"
+#include "sbe/plan.h"
+
+namespace sbe::cpu {
+namespace {
+
+int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Precision traits: what the kernels multiply (Weight) and accumulate in (Acc).
+struct Fp32 {
+  using Weight = float;
+  using Acc = float;
+};
+struct Int16 {
+  using Weight = int16_t;
+  using Acc = int32_t;
+};
+
+template <typename P>
+struct PackedCell {
+  PackedGates<typename P::Weight> wx, wh;
+  std::vector<typename P::Acc> bias;  // per tile, 4N
+  int x_shift = 0, h_shift = 0, h_frac = 15;  // int16 only
+};
+
+// Everything one (layer, direction) job reads and writes. Built by the caller, read by all
+// threads; nothing here is allocated during the job.
+template <typename P>
+struct CellJob {
+  using W = typename P::Weight;
+  using A = typename P::Acc;
+  const PackedCell<P>* cell;
+  ThreadPool* pool;
+  bool stall_free;
+  int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, input_blocks;
+  bool reverse;
+  const W* in;  // (T*B, in_stride)
+  int64_t in_stride;
+  W* out;  // (T*B, out_stride), this direction at column offset
+  int64_t out_stride, out_offset;
+  A* gx;        // (T*B, tiles, 4N): the input part
+  A* park;      // (B, tiles, 4N): partial sums between column blocks
+  W* h_state;   // (2, B, Hp)
+  A* c_state;   // (B, Hp)
+  int64_t Hp;
+  const int64_t* lens;     // per sample
+  const int64_t* order;    // samples by decreasing length: active at step s = order[0..n_s)
+  const int64_t* active;   // n_s per step
+  std::atomic<int64_t>* ready;  // per chunk: steps of h completed
+  int64_t* saturated_preacts;   // per thread
+  int64_t* saturated_cells;
+
+  int64_t ChunkBegin(int64_t c) const { return c * tiles_per_chunk; }
+  int64_t ChunkEnd(int64_t c) const { return std::min(tiles, (c + 1) * tiles_per_chunk); }
+  int64_t Time(int64_t s, int64_t b) const { return reverse ? lens[b] - 1 - s : s; }
+};
+
+template <typename P>
+using Work = TileWork<typename P::Weight, typename P::Acc>;
+
+template <typename P>
+void SetShift(Work<P>& w, int shift, int h_frac) {
+  w.shift = shift;
+  w.h_frac = h_frac;
+}
+
+// 1. The input part of this thread's chunks for every (step, sample) row at once.
+template <typename P>
+void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
+  const PackedCell<P>& cell = *job.cell;
+  const int group = BestTarget().group<typename P::Weight>();
+  const int64_t rows = job.T * job.B, N4 = 4 * job.N;
+  const int64_t steps = cell.wx.col_steps;
+  const int64_t per_block = (steps + job.input_blocks - 1) / job.input_blocks;
+  constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
+  for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
+    const int64_t s1 = std::min(steps, s0 + per_block);
+    const bool first = s0 == 0, last = s1 == steps;
+    for (int64_t c = thread; c < job.chunks; c += threads) {
+      for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
+        work.w = cell.wx.At(tile, s0 * kPer);
+        work.steps = s1 - s0;
+        work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
+        work.bias = cell.bias.data() + tile * N4;
+        SetShift<P>(work, cell.x_shift, cell.h_frac);
+        for (int64_t r0 = 0; r0 < rows; r0 += group) {
+          work.n = static_cast<int>(std::min<int64_t>(group, rows - r0));
+          for (int j = 0; j < work.n; ++j) {
+            typename P::Acc* g = job.gx + ((r0 + j) * job.tiles + tile) * N4;
+            work.x[j] = job.in + (r0 + j) * job.in_stride + s0 * kPer;
+            work.init[j] = first ? nullptr : g;
+            work.out[j] = g;
+          }
+          RunTile(work);
+        }
+      }
+    }
+  }
+}
+
+// 2. The recurrence over this thread's chunks.
+template <typename P>
+void Recurrence(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
+  const PackedCell<P>& cell = *job.cell;
+  const int group = BestTarget().group<typename P::Weight>();
+  const int64_t N4 = 4 * job.N;
+  constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
+  SetShift<P>(work, cell.h_shift, cell.h_frac);
+  for (int64_t s = 0; s < job.T; ++s) {
+    const int64_t n_active = job.active[s];
+    if (n_active == 0) break;
+    if (!job.stall_free) job.pool->Barrier();
+    const typename P::Weight* h_in = job.h_state + (s % 2) * job.B * job.Hp;
+    typename P::Weight* h_out = job.h_state + ((s + 1) % 2) * job.B * job.Hp;
+    for (int64_t cb = 0; cb < job.chunks; ++cb) {
+      if (job.stall_free) {
+        SpinUntil([&] { return job.ready[cb].load(std::memory_order_acquire) >= s; });
+      }
+      const int64_t col0 = job.ChunkBegin(cb) * job.N;
+      const int64_t col1 = std::min(job.H, job.ChunkEnd(cb) * job.N);
+      const bool first = cb == 0, last = cb == job.chunks - 1;
+      for (int64_t c = thread; c < job.chunks; c += threads) {
+        for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
+          work.w = cell.wh.At(tile, col0);
+          work.steps = (col1 - col0 + kPer - 1) / kPer;
+          work.epilogue = last ? Epilogue::kCell : Epilogue::kPark;
+          work.y_units = static_cast<int>(std::min(job.N, job.H - tile * job.N));
+          for (int64_t i0 = 0; i0 < n_active; i0 += group) {
+            work.n = static_cast<int>(std::min<int64_t>(group, n_active - i0));
+            for (int j = 0; j < work.n; ++j) {
+              const int64_t b = job.order[i0 + j];
+              typename P::Acc* park = job.park + (b * job.tiles + tile) * N4;
+              work.x[j] = h_in + b * job.Hp + col0;
+              work.init[j] = first ? nullptr : park;
+              work.out[j] = park;
+              if (last) {
+                const int64_t row = job.Time(s, b) * job.B + b;
+                work.input_part[j] = job.gx + (row * job.tiles + tile) * N4;
+                work.c[j] = job.c_state + b * job.Hp + tile * job.N;
+                work.h[j] = h_out + b * job.Hp + tile * job.N;
+                work.y[j] = job.out + row * job.out_stride + job.out_offset + tile * job.N;
+              }
+            }
+            RunTile(work);
+          }
+        }
+        if (last) job.ready[c].store(s + 1, std::memory_order_release);
+      }
+    }
+  }
+}
+
+template <typename P>
+void RunCellJob(void* context, int thread) {
+  const CellJob<P>& job = *static_cast<const CellJob<P>*>(context);
+  Work<P> work;
+  InputPart(job, thread, job.pool->size(), work);
+  // A thread without chunks has nothing to wait for, unless the barrier needs it.
+  if (thread < job.chunks || !job.stall_free) Recurrence(job, thread, job.pool->size(), work);
+  job.saturated_preacts[thread] += work.saturated_preacts;
+  job.saturated_cells[thread] += work.saturated_cells;
+}
+
+// The buffers of one Run, kept between runs of the same shape.
+template <typename P>
+struct Workspace {
+  int64_t T = -1, B = -1;
+  std::vector<typename P::Weight> layer_a, layer_b;
+  std::vector<typename P::Acc> gx, park, c_state;
+  std::vector<typename P::Weight> h_state;
+  std::vector<int64_t> lens, order, active;
+  std::unique_ptr<std::atomic<int64_t>[]> ready;
+};
+
+struct Options {
+  int threads;
+  bool stall_free;
+};
+
+// One precision's engine: packed cells and the loop above. State and outputs in the
+// precision's own integers (int16) or floats.
+template <typename P>
+class Engine {
+ public:
+  using W = typename P::Weight;
+  using A = typename P::Acc;
+
+  Engine(const LstmShape& shape, std::vector<PackedCell<P>> cells, const Options& options)
+      : shape_(shape), cells_(std::move(cells)), options_(options), pool_(options.threads) {}
+
+  int threads() const { return pool_.size(); }
+  const Plan& plan() const { return plan_; }
+  int64_t saturated_preacts() const { return std::accumulate(sat_preacts_.begin(), sat_preacts_.end(), int64_t{0}); }
+  int64_t saturated_cells() const { return std::accumulate(sat_cells_.begin(), sat_cells_.end(), int64_t{0}); }
+
+  // x: (T, B, I); h0, c0: (L*D, B, H) or empty; y: (T, B, D*H); h_n, c_n: (L*D, B, H).
+  void Run(const Tensor<W>& x, const Tensor<W>& h0, const Tensor<A>& c0,
+           const std::vector<int64_t>& seq_lens, Tensor<W>* y, Tensor<W>* h_n, Tensor<A>* c_n) {
+    const int64_t T = x.shape[0], B = x.shape[1], I = shape_.input_size, H = shape_.hidden_size;
+    const int D = shape_.directions();
+    const int64_t N = BestTarget().lanes, tiles = (H + N - 1) / N, Hp = RoundUp(tiles * N, 2);
+    Prepare(T, B, seq_lens);
+    Workspace<P>& ws = ws_;
+    sat_preacts_.assign(pool_.size(), 0);
+    sat_cells_.assign(pool_.size(), 0);
+    // Layer 0's input, padded to whole column pairs.
+    int64_t in_stride = RoundUp(I, 2);
+    for (int64_t r = 0; r < T * B; ++r) {
+      std::copy(x.ptr() + r * I, x.ptr() + (r + 1) * I, ws.layer_a.data() + r * in_stride);
+    }
+    W* in = ws.layer_a.data();
+    W* out = ws.layer_b.data();
+    const int64_t out_stride = RoundUp(D * H, 2);
+    for (int layer = 0; layer < shape_.num_layers; ++layer) {
+      std::fill(out, out + T * B * out_stride, W{0});  // y is zero past each sample's length
+      for (int dir = 0; dir < D; ++dir) {
+        const int64_t cell_index = layer * D + dir;
+        // The state starts from h0, c0 (or zeros); padding lanes stay zero.
+        std::fill(ws.h_state.begin(), ws.h_state.end(), W{0});
+        std::fill(ws.c_state.begin(), ws.c_state.end(), A{0});
+        for (int64_t b = 0; b < B; ++b) {
+          if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, ws.h_state.data() + b * Hp);
+          if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, ws.c_state.data() + b * Hp);
+        }
+        for (int64_t c = 0; c < chunks_; ++c) ws.ready[c].store(0, std::memory_order_relaxed);
+        CellJob<P> job{};
+        job.cell = &cells_[cell_index];
+        job.pool = &pool_;
+        job.stall_free = options_.stall_free;
+        job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
+        job.chunks = chunks_;
+        job.tiles_per_chunk = tiles_per_chunk_;
+        job.input_blocks = InputBlocks(job.cell->wx);
+        job.reverse = dir == 1 || (!shape_.bidirectional && shape_.reverse);
+        job.in = in; job.in_stride = in_stride;
+        job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
+        job.gx = ws.gx.data(); job.park = ws.park.data();
+        job.h_state = ws.h_state.data(); job.c_state = ws.c_state.data(); job.Hp = Hp;
+        job.lens = ws.lens.data(); job.order = ws.order.data(); job.active = ws.active.data();
+        job.ready = ws.ready.get();
+        job.saturated_preacts = sat_preacts_.data();
+        job.saturated_cells = sat_cells_.data();
+        pool_.Run(&RunCellJob<P>, &job);
+        // The final state of each sample: after its last valid step.
+        for (int64_t b = 0; b < B; ++b) {
+          const W* h = ws.h_state.data() + ((ws.lens[b] % 2) * B + b) * Hp;
+          std::copy_n(h, H, h_n->ptr() + (cell_index * B + b) * H);
+          std::copy_n(ws.c_state.data() + b * Hp, H, c_n->ptr() + (cell_index * B + b) * H);
+        }
+      }
+      std::swap(in, out);
+      in_stride = out_stride;
+    }
+    for (int64_t r = 0; r < T * B; ++r) {
+      std::copy_n(in + r * in_stride, D * H, y->ptr() + r * D * H);
+    }
+  }
+
+ private:
+  // Column blocks of W_x for the hoisted input part: the plan's, or more, so that a unit
+  // tile's block (reused by all T x B rows) stays in a quarter of L1 next to the rows that
+  // stream past it (int16 lrcn batch 32 went from 55 to 40 ms when the plan's 256-column
+  // blocks, 16 KiB per tile, were cut to fit).
+  int64_t InputBlocks(const PackedGates<W>& wx) const {
+    const int64_t l1 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(1), 16 << 10);
+    const int64_t step_bytes = wx.step_elements * static_cast<int64_t>(sizeof(W));
+    const int64_t steps_in_l1 = std::max<int64_t>(8, l1 / 4 / step_bytes);
+    const int64_t blocks = std::max<int64_t>(plan_.input_blocks, (wx.col_steps + steps_in_l1 - 1) / steps_in_l1);
+    return std::clamp<int64_t>(blocks, 1, wx.col_steps);
+  }
+
+  // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
+  void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens) {
+    const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions();
+    const int64_t N = BestTarget().lanes, tiles = (H + N - 1) / N, Hp = RoundUp(tiles * N, 2);
+    Workspace<P>& ws = ws_;
+    if (ws.T != T || ws.B != B) {
+      PlanRequest request;
+      request.batch = static_cast<int>(std::min<int64_t>(B, 1 << 20));
+      request.steps = static_cast<int>(std::min<int64_t>(T, 1 << 20));
+      request.max_batch = *request.batch;
+      try {
+        plan_ = ChoosePlan(shape_, CpuPlanningBoard(), request).best;
+      } catch (const Error&) {
+        plan_ = Plan{};  // nothing fits the caches: stream everything, one block each
+      }
+      // Column blocks of W_h: the plan's, and in the stall-free schedule at least two chunks
+      // per thread, so that a chunk of h_t is consumed while others are still produced.
+      const int64_t want = options_.stall_free ? std::max<int64_t>(plan_.blocks, 2 * pool_.size())
+                                               : std::max<int64_t>(plan_.blocks, pool_.size());
+      tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
+      // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
+      if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
+      chunks_ = (tiles + tiles_per_chunk_ - 1) / tiles_per_chunk_;
+      const int64_t widest = std::max(RoundUp(I, 2), RoundUp(D * H, 2));
+      ws.layer_a.assign(T * B * widest, 0);
+      ws.layer_b.assign(T * B * widest, 0);
+      ws.gx.assign(T * B * tiles * 4 * N, 0);
+      ws.park.assign(B * tiles * 4 * N, 0);
+      ws.h_state.assign(2 * B * Hp, 0);
+      ws.c_state.assign(B * Hp, 0);
+      ws.ready = std::make_unique<std::atomic<int64_t>[]>(chunks_);
+      ws.T = T;
+      ws.B = B;
+    }
+    ws.lens.assign(B, T);
+    if (!seq_lens.empty()) std::copy(seq_lens.begin(), seq_lens.end(), ws.lens.begin());
+    ws.order.resize(B);
+    std::iota(ws.order.begin(), ws.order.end(), 0);
+    std::stable_sort(ws.order.begin(), ws.order.end(),
+                     [&](int64_t a, int64_t b) { return ws.lens[a] > ws.lens[b]; });
+    ws.active.assign(T, 0);
+    for (int64_t s = 0; s < T; ++s) {
+      ws.active[s] = std::count_if(ws.lens.begin(), ws.lens.end(), [&](int64_t l) { return l > s; });
+    }
+  }
+
+  LstmShape shape_;
+  std::vector<PackedCell<P>> cells_;
+  Options options_;
+  ThreadPool pool_;
+  Workspace<P> ws_;
+  Plan plan_;
+  int64_t chunks_ = 1, tiles_per_chunk_ = 1;
+  std::vector<int64_t> sat_preacts_, sat_cells_;
+};
+
+std::vector<PackedCell<Fp32>> PackFp32(const LstmModel& model) {
+  const LstmShape& s = model.shape;
+  const int n = BestTarget().lanes;
+  std::vector<PackedCell<Fp32>> cells;
+  for (int layer = 0; layer < s.num_layers; ++layer) {
+    for (int dir = 0; dir < s.directions(); ++dir) {
+      const CellWeights& w = model.cell(layer, dir);
+      PackedCell<Fp32> c;
+      c.wx = PackGates(w.w_ih.data(), s.hidden_size, s.LayerInputSize(layer), n);
+      c.wh = PackGates(w.w_hh.data(), s.hidden_size, s.hidden_size, n);
+      std::vector<float> bias(s.GateRows(), 0.0f);
+      if (s.has_bias) {
+        for (int64_t r = 0; r < s.GateRows(); ++r) bias[r] = w.b_ih[r] + w.b_hh[r];
+      }
+      c.bias = PackRows<float>(bias.data(), s.hidden_size, n);
+      cells.push_back(std::move(c));
+    }
+  }
+  return cells;
+}
+
+// The int16 cells, or nothing when a format needs a left shift (a RoundShift by <= 0): the
+// kernels' 32-bit epilogue is exact only for right shifts (docs/CPU_ENGINE.md).
+std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
+  const LstmShape& s = q.shape;
+  const int n = BestTarget().lanes;
+  std::vector<PackedCell<Int16>> cells;
+  for (int layer = 0; layer < s.num_layers; ++layer) {
+    for (int dir = 0; dir < s.directions(); ++dir) {
+      const QuantizedCell& w = q.cell(layer, dir);
+      PackedCell<Int16> c;
+      c.x_shift = w.w_ih_format.frac_bits + q.layers[layer].input_format.frac_bits - fx::kPreact.frac_bits;
+      c.h_shift = w.w_hh_format.frac_bits + q.layers[layer].h_format.frac_bits - fx::kPreact.frac_bits;
+      c.h_frac = q.layers[layer].h_format.frac_bits;
+      if (c.x_shift < 1 || c.h_shift < 1) return {};
+      c.wx = PackGates(w.w_ih.data(), s.hidden_size, s.LayerInputSize(layer), n);
+      c.wh = PackGates(w.w_hh.data(), s.hidden_size, s.hidden_size, n);
+      c.bias = PackRows<int32_t>(w.bias.data(), s.hidden_size, n);
+      cells.push_back(std::move(c));
+    }
+  }
+  return cells;
+}
+
+nlohmann::json CommonDetails(const Plan& plan, int threads, bool stall_free) {
+  const Target& t = BestTarget();
+  return {{"threads", threads},
+          {"schedule", stall_free ? "stall-free" : "barrier"},
+          {"simd", {{"target", t.name}, {"lanes", t.lanes}, {"samples_per_kernel_fp32", t.group_f32},
+                   {"samples_per_kernel_int16", t.group_i16}}},
+          {"plan", plan.ToString()}};
+}
+
+FixedOutput RunEngine(Engine<Int16>& engine, const LstmShape& s, const FixedInput& input,
+                      SaturationCounts* counts) {
+  const int64_t T = input.x.shape[0], B = input.x.shape[1], H = s.hidden_size;
+  FixedOutput out{Tensor<int16_t>({T, B, s.directions() * H}),
+                  Tensor<int16_t>({s.num_cells(), B, H}), Tensor<int32_t>({s.num_cells(), B, H})};
+  engine.Run(input.x, input.h0, input.c0, input.seq_lens, &out.y, &out.h_n, &out.c_n);
+  if (counts) {
+    counts->preacts += engine.saturated_preacts();
+    counts->cells += engine.saturated_cells();
+  }
+  return out;
+}
+
+class CpuFp32Executor final : public Executor {
+ public:
+  CpuFp32Executor(const LstmModel& model, const Options& o)
+      : engine_(model.shape, PackFp32(model), o), stall_free_(o.stall_free), model_(model) {}
+  std::string name() const override { return "cpu"; }
+  std::string precision() const override { return "fp32"; }
+  LstmOutput Run(const LstmInput& in) override {
+    ValidateInput(model_, in);
+    const LstmShape& s = model_.shape;
+    const int64_t T = in.steps(), B = in.batch(), H = s.hidden_size;
+    LstmOutput out{TensorF({T, B, s.directions() * H}), TensorF({s.num_cells(), B, H}),
+                   TensorF({s.num_cells(), B, H})};
+    engine_.Run(in.x, in.h0, in.c0, in.seq_lens, &out.y, &out.h_n, &out.c_n);
+    return out;
+  }
+  nlohmann::json Details() const override {
+    return CommonDetails(engine_.plan(), engine_.threads(), stall_free_);
+  }
+
+ private:
+  Engine<Fp32> engine_;
+  bool stall_free_;
+  const LstmModel& model_;
+};
+
+class CpuInt16Executor final : public FixedPointExecutor {
+ public:
+  CpuInt16Executor(const LstmModel& model, const ExecutorOptions& options, const Options& o)
+      : FixedPointExecutor(model, options),
+        engine_(model.shape, PackInt16(quantized()), o),
+        stall_free_(o.stall_free),
+        fallback_(PackInt16(quantized()).empty()) {
+    if (fallback_) {
+      Warn("the int16 formats of this model need left shifts; the cpu engine runs the golden "
+           "model's scalar code for it (exact, slow)");
+    }
+  }
+  std::string name() const override { return "cpu"; }
+  nlohmann::json Details() const override {
+    nlohmann::json j = FixedPointExecutor::Details();
+    j.update(CommonDetails(engine_.plan(), engine_.threads(), stall_free_));
+    if (fallback_) j["fallback"] = "golden scalar code (formats need left shifts)";
+    return j;
+  }
+
+ private:
+  FixedOutput RunFixed(const FixedInput& q, SaturationCounts* counts) override {
+    if (fallback_) return RunGolden(quantized(), q, counts);
+    return RunEngine(engine_, quantized().shape, q, counts);
+  }
+
+  Engine<Int16> engine_;
+  bool stall_free_;
+  bool fallback_;
+};
+
+Options EngineOptions(const ExecutorOptions& options) {
+  if (options.schedule != "stall-free" && options.schedule != "barrier") {
+    Fail("--schedule {}: unknown schedule (stall-free, barrier)", options.schedule);
+  }
+  if (options.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", options.threads);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return {options.threads == 0 ? cores : options.threads, options.schedule == "stall-free"};
+}
+
+}  // namespace
+
+const Board& CpuPlanningBoard() {
+  static const Board board = DetectCpuBoard(/*measure_bandwidth=*/false);
+  return board;
+}
+
+std::unique_ptr<Executor> MakeCpuExecutor(const LstmModel& model, const ExecutorOptions& options) {
+  const Options o = EngineOptions(options);
+  if (options.precision == "int16") return std::make_unique<CpuInt16Executor>(model, options, o);
+  return std::make_unique<CpuFp32Executor>(model, o);
+}
+
+FixedOutput RunCpuFixed(const QuantizedModel& model, const FixedInput& input, int threads,
+                        const std::string& schedule, SaturationCounts* counts) {
+  ExecutorOptions eo;
+  eo.threads = threads;
+  eo.schedule = schedule;
+  const Options o = EngineOptions(eo);
+  std::vector<PackedCell<Int16>> cells = PackInt16(model);
+  if (cells.empty()) return RunGolden(model, input, counts);
+  Engine<Int16> engine(model.shape, std::move(cells), o);
+  return RunEngine(engine, model.shape, input, counts);
+}
+
+}  // namespace sbe::cpu

@@ -1,0 +1,335 @@
+// The CPU engine's kernels (kernels.h), compiled once per SIMD target by Highway and picked at
+// run time: correct on any x86-64, wide on AVX2 and AVX-512.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "cpu/kernels.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+
+#include <cstring>
+
+#include "cpu/kernels.h"
+#include "sbe/fixed_point.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sbe::cpu {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using DI = hn::ScalableTag<int32_t>;
+using DW = hn::Repartition<int16_t, DI>;  // 2N int16: one (w[k], w[k+1]) pair per 32-bit lane
+using DH = hn::Rebind<int16_t, DI>;       // N int16: one h per 32-bit lane
+using VF = hn::Vec<DF>;
+using VI = hn::Vec<DI>;
+
+// Samples per kernel call: 4 x G accumulators plus G broadcasts and a weight vector must fit
+// the register file (16 vectors on AVX2, 32 on AVX-512), or the kernel would time spills.
+// int16 needs one more: without VNNI the pair products land in a temporary before the add.
+constexpr bool kWide = HWY_TARGET <= HWY_AVX3;
+constexpr int kGroupF32 = kWide ? 6 : 3;
+constexpr int kGroupI16 = kWide ? 6 : 2;
+static_assert(kGroupF32 <= kMaxGroup && kGroupI16 <= kMaxGroup);
+
+int Lanes32() { return static_cast<int>(hn::Lanes(DI())); }
+int GroupF32() { return kGroupF32; }
+int GroupI16() { return kGroupI16; }
+
+// ---------------------------------------------------------------- int16 fixed-point helpers
+// RoundShift (fx::) for shift >= 1 without the overflow of adding half an LSB first:
+// floor((v + 2^(s-1)) / 2^s) == (v >> s) + bit s-1 of v.
+HWY_INLINE VI RoundShift(VI v, int s) {
+  const DI d;
+  return hn::Add(hn::ShiftRightSame(v, s), hn::And(hn::ShiftRightSame(v, s - 1), hn::Set(d, 1)));
+}
+
+// Two's-complement add that saturates to int32 (fx::Saturate(a + b, 32)).
+HWY_INLINE VI SaturatedAdd32(VI a, VI b) {
+  const DI d;
+  const auto du = hn::RebindToUnsigned<DI>();
+  const VI sum = hn::BitCast(d, hn::Add(hn::BitCast(du, a), hn::BitCast(du, b)));
+  const auto overflow = hn::Lt(hn::And(hn::Xor(a, sum), hn::Xor(b, sum)), hn::Zero(d));
+  const VI limit = hn::IfThenElse(hn::Lt(a, hn::Zero(d)), hn::Set(d, INT32_MIN), hn::Set(d, INT32_MAX));
+  return hn::IfThenElse(overflow, limit, sum);
+}
+
+HWY_INLINE VI Clamp16(VI v) {
+  const DI d;
+  return hn::Min(hn::Max(v, hn::Set(d, -32768)), hn::Set(d, 32767));
+}
+
+// fx::Interpolate on N values: `table` holds, per segment, T[k] in the low half and
+// T[k+1] - T[k] in the high half, so one gather serves both.
+HWY_INLINE VI Interpolate(const int32_t* table, VI preact) {
+  const DI d;
+  const VI offset = hn::Add(preact, hn::Set(d, 32768));
+  const VI entry = hn::GatherIndex(d, table, hn::ShiftRight<fx::kSegmentBits>(offset));
+  const VI frac = hn::And(offset, hn::Set(d, (1 << fx::kSegmentBits) - 1));
+  const VI base = hn::ShiftRight<16>(hn::ShiftLeft<16>(entry));
+  const VI delta = hn::ShiftRight<fx::kSegmentBits>(
+      hn::Add(hn::Mul(hn::ShiftRight<16>(entry), frac), hn::Set(d, 1 << (fx::kSegmentBits - 1))));
+  return Clamp16(hn::Add(base, delta));
+}
+
+struct PackedTables {
+  int32_t sigmoid[fx::kSegments];
+  int32_t tanh[fx::kSegments];
+};
+
+const PackedTables& Tables() {
+  static const PackedTables t = [] {
+    PackedTables p{};
+    const auto pack = [](const fx::ActivationTable& src, int32_t* dst) {
+      for (int k = 0; k < fx::kSegments; ++k) {
+        const int32_t delta = int32_t{src[k + 1]} - src[k];  // |delta| << 2^15: adjacent entries
+        dst[k] = static_cast<int32_t>((static_cast<uint32_t>(delta) << 16) |
+                                      static_cast<uint16_t>(src[k]));
+      }
+    };
+    pack(fx::SigmoidTable(), p.sigmoid);
+    pack(fx::TanhTable(), p.tanh);
+    return p;
+  }();
+  return t;
+}
+
+void ActivateI16(const int16_t* in, int16_t* out, int64_t n, bool tanh) {
+  const DI d;
+  const DH dh;
+  const int32_t* table = tanh ? Tables().tanh : Tables().sigmoid;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    hn::StoreU(hn::DemoteTo(dh, Interpolate(table, hn::PromoteTo(d, hn::LoadU(dh, in + i)))), dh,
+               out + i);
+  }
+  for (; i < n; ++i) out[i] = tanh ? fx::Tanh(in[i]) : fx::Sigmoid(in[i]);
+}
+void SigmoidI16(const int16_t* in, int16_t* out, int64_t n) { ActivateI16(in, out, n, false); }
+void TanhI16(const int16_t* in, int16_t* out, int64_t n) { ActivateI16(in, out, n, true); }
+
+// fx::UpdateCell on N units. Gates i, f, o come from the sigmoid table, so they lie in
+// [0, 32767]; that bounds every product below to 31 bits (docs/CPU_ENGINE.md).
+HWY_INLINE void CellI16(const TileWorkI16& work, int j, const VI (&pre)[4], int64_t* cells) {
+  const DI d;
+  const DH dh;
+  const PackedTables& t = Tables();
+  const VI i = Interpolate(t.sigmoid, pre[0]), f = Interpolate(t.sigmoid, pre[1]);
+  const VI g = Interpolate(t.tanh, pre[2]), o = Interpolate(t.sigmoid, pre[3]);
+  const VI c = hn::LoadU(d, work.c[j]);
+  // f * c needs 47 bits: split c = hi * 2^15 + lo; RoundShift(f*c, 15) = f*hi + RoundShift(f*lo, 15).
+  const VI c_hi = hn::ShiftRight<15>(c), c_lo = hn::And(c, hn::Set(d, 0x7fff));
+  const VI fc = hn::Add(hn::Mul(f, c_hi), RoundShift(hn::Mul(f, c_lo), 15));
+  const VI ig = RoundShift(hn::Mul(i, g), 15);
+  const VI c_next = SaturatedAdd32(fc, ig);
+  *cells += static_cast<int64_t>(hn::CountTrue(
+      d, hn::Or(hn::Eq(c_next, hn::Set(d, INT32_MAX)), hn::Eq(c_next, hn::Set(d, INT32_MIN)))));
+  hn::StoreU(c_next, d, work.c[j]);
+  const VI tc = Interpolate(t.tanh, Clamp16(RoundShift(c_next, fx::kCell.frac_bits - fx::kPreact.frac_bits)));
+  const VI h = Clamp16(RoundShift(hn::Mul(o, tc), 2 * fx::kGate.frac_bits - work.h_frac));
+  hn::StoreU(hn::DemoteTo(dh, h), dh, work.h[j]);
+  std::memcpy(work.y[j], work.h[j], sizeof(int16_t) * work.y_units);
+}
+
+// ---------------------------------------------------------------- fp32 cell
+HWY_INLINE VF Sigmoid(VF x) {
+  const DF d;
+  // exp(-x) overflows past 88; sigmoid is 0 or 1 in fp32 long before. Min(limit, x) keeps NaN.
+  const VF clamped = hn::Max(hn::Set(d, -88.0f), hn::Min(hn::Set(d, 88.0f), x));
+  return hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(clamped))));
+}
+
+HWY_INLINE void CellF32(const TileWorkF32& work, int j, const VF (&pre)[4]) {
+  const DF d;
+  const VF i = Sigmoid(pre[0]), f = Sigmoid(pre[1]), o = Sigmoid(pre[3]);
+  const VF g = hn::Tanh(d, pre[2]);
+  const VF c = hn::MulAdd(f, hn::LoadU(d, work.c[j]), hn::Mul(i, g));
+  hn::StoreU(c, d, work.c[j]);
+  hn::StoreU(hn::Mul(o, hn::Tanh(d, c)), d, work.h[j]);
+  std::memcpy(work.y[j], work.h[j], sizeof(float) * work.y_units);
+}
+
+// ---------------------------------------------------------------- the tile kernels
+// Column-wise: per column, the 4 gate vectors meet every sample's broadcast element.
+template <int G>
+HWY_INLINE void TileF32(TileWorkF32& work) {
+  const DF d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  VF acc[G][4];
+  for (int j = 0; j < G; ++j) {
+    for (int g = 0; g < 4; ++g) {
+      acc[j][g] = work.init[j] ? hn::LoadU(d, work.init[j] + g * N) : hn::Zero(d);
+    }
+  }
+  const float* HWY_RESTRICT w = work.w;
+  const float* x[G];
+  for (int j = 0; j < G; ++j) x[j] = work.x[j];
+  for (int64_t k = 0; k < work.steps; ++k, w += 4 * N) {
+    const VF w0 = hn::LoadU(d, w), w1 = hn::LoadU(d, w + N);
+    const VF w2 = hn::LoadU(d, w + 2 * N), w3 = hn::LoadU(d, w + 3 * N);
+    for (int j = 0; j < G; ++j) {
+      const VF xk = hn::Set(d, x[j][k]);
+      acc[j][0] = hn::MulAdd(w0, xk, acc[j][0]);
+      acc[j][1] = hn::MulAdd(w1, xk, acc[j][1]);
+      acc[j][2] = hn::MulAdd(w2, xk, acc[j][2]);
+      acc[j][3] = hn::MulAdd(w3, xk, acc[j][3]);
+    }
+  }
+  for (int j = 0; j < G; ++j) {
+    switch (work.epilogue) {
+      case Epilogue::kPark:
+        for (int g = 0; g < 4; ++g) hn::StoreU(acc[j][g], d, work.out[j] + g * N);
+        break;
+      case Epilogue::kInputPart:
+        for (int g = 0; g < 4; ++g) {
+          hn::StoreU(hn::Add(acc[j][g], hn::LoadU(d, work.bias + g * N)), d, work.out[j] + g * N);
+        }
+        break;
+      case Epilogue::kCell: {
+        VF pre[4];
+        for (int g = 0; g < 4; ++g) pre[g] = hn::Add(acc[j][g], hn::LoadU(d, work.input_part[j] + g * N));
+        CellF32(work, j, pre);
+        break;
+      }
+    }
+  }
+}
+
+// The same order in int16: per column pair, one multiply-add-pairs into int32 per gate vector.
+template <int G>
+HWY_INLINE void TileI16(TileWorkI16& work) {
+  const DI d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  VI acc[G][4];
+  VI unused = hn::Zero(d);  // the second sum of ReorderWidenMulAccumulate: stays zero on x86
+  for (int j = 0; j < G; ++j) {
+    for (int g = 0; g < 4; ++g) acc[j][g] = hn::Zero(d);
+  }
+  const int16_t* HWY_RESTRICT w = work.w;
+  const int16_t* x[G];
+  for (int j = 0; j < G; ++j) x[j] = work.x[j];
+#if HWY_TARGET == HWY_SCALAR
+  // One lane cannot hold a pair: plain integers (the fallback of CPUs without SSSE3).
+  (void)unused;
+  int32_t sum[G][4] = {};
+  for (int64_t k = 0; k < work.steps; ++k, w += 8) {
+    for (int j = 0; j < G; ++j) {
+      const int32_t x0 = x[j][2 * k], x1 = x[j][2 * k + 1];
+      for (int g = 0; g < 4; ++g) sum[j][g] += int32_t{w[2 * g]} * x0 + int32_t{w[2 * g + 1]} * x1;
+    }
+  }
+  for (int j = 0; j < G; ++j) {
+    for (int g = 0; g < 4; ++g) acc[j][g] = hn::Set(d, sum[j][g]);
+  }
+#else
+  const DW dw;
+  for (int64_t k = 0; k < work.steps; ++k, w += 8 * N) {
+    const auto w0 = hn::LoadU(dw, w), w1 = hn::LoadU(dw, w + 2 * N);
+    const auto w2 = hn::LoadU(dw, w + 4 * N), w3 = hn::LoadU(dw, w + 6 * N);
+    for (int j = 0; j < G; ++j) {
+      int32_t pair;
+      std::memcpy(&pair, x[j] + 2 * k, sizeof pair);
+      const auto xk = hn::BitCast(dw, hn::Set(d, pair));
+      acc[j][0] = hn::ReorderWidenMulAccumulate(d, w0, xk, acc[j][0], unused);
+      acc[j][1] = hn::ReorderWidenMulAccumulate(d, w1, xk, acc[j][1], unused);
+      acc[j][2] = hn::ReorderWidenMulAccumulate(d, w2, xk, acc[j][2], unused);
+      acc[j][3] = hn::ReorderWidenMulAccumulate(d, w3, xk, acc[j][3], unused);
+    }
+  }
+  // Targets without a pairwise multiply-add keep odd products in `unused`; on x86 this is a
+  // no-op. (Exactness holds in any case: the accumulators are exact 32-bit integer sums.)
+  for (int j = 0; j < G; ++j) {
+    for (int g = 0; g < 4; ++g) acc[j][g] = hn::RearrangeToOddPlusEven(acc[j][g], unused);
+  }
+#endif
+  for (int j = 0; j < G; ++j) {
+    VI total[4];
+    for (int g = 0; g < 4; ++g) {
+      total[g] = work.init[j] ? hn::Add(acc[j][g], hn::LoadU(d, work.init[j] + g * N)) : acc[j][g];
+    }
+    switch (work.epilogue) {
+      case Epilogue::kPark:
+        for (int g = 0; g < 4; ++g) hn::StoreU(total[g], d, work.out[j] + g * N);
+        break;
+      case Epilogue::kInputPart:
+        for (int g = 0; g < 4; ++g) {
+          hn::StoreU(SaturatedAdd32(RoundShift(total[g], work.shift), hn::LoadU(d, work.bias + g * N)),
+                     d, work.out[j] + g * N);
+        }
+        break;
+      case Epilogue::kCell: {
+        VI pre[4];
+        for (int g = 0; g < 4; ++g) {
+          const VI z = SaturatedAdd32(RoundShift(total[g], work.shift),
+                                      hn::LoadU(d, work.input_part[j] + g * N));
+          pre[g] = Clamp16(z);
+          work.saturated_preacts += static_cast<int64_t>(hn::CountTrue(d, hn::Ne(pre[g], z)));
+        }
+        CellI16(work, j, pre, &work.saturated_cells);
+        break;
+      }
+    }
+  }
+}
+
+template <typename Work, void (*... Kernels)(Work&)>
+struct GroupTable {
+  static void Run(Work& work) {
+    static constexpr void (*kTable[])(Work&) = {Kernels...};
+    kTable[work.n - 1](work);
+  }
+};
+
+void RunTileF32(TileWorkF32& work) {
+  if constexpr (kGroupF32 == 6) {
+    GroupTable<TileWorkF32, TileF32<1>, TileF32<2>, TileF32<3>, TileF32<4>, TileF32<5>,
+               TileF32<6>>::Run(work);
+  } else {
+    GroupTable<TileWorkF32, TileF32<1>, TileF32<2>, TileF32<3>>::Run(work);
+  }
+}
+
+void RunTileI16(TileWorkI16& work) {
+  if constexpr (kGroupI16 == 6) {
+    GroupTable<TileWorkI16, TileI16<1>, TileI16<2>, TileI16<3>, TileI16<4>, TileI16<5>,
+               TileI16<6>>::Run(work);
+  } else {
+    GroupTable<TileWorkI16, TileI16<1>, TileI16<2>>::Run(work);
+  }
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace sbe::cpu
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace sbe::cpu {
+
+HWY_EXPORT(Lanes32);
+HWY_EXPORT(GroupF32);
+HWY_EXPORT(GroupI16);
+HWY_EXPORT(TargetName);
+HWY_EXPORT(RunTileF32);
+HWY_EXPORT(RunTileI16);
+HWY_EXPORT(SigmoidI16);
+HWY_EXPORT(TanhI16);
+
+Target BestTarget() {
+  // Not cached: tests narrow the targets (hwy::SetSupportedTargetsForTest) to check each one.
+  return {HWY_DYNAMIC_DISPATCH(TargetName)(), HWY_DYNAMIC_DISPATCH(Lanes32)(),
+          HWY_DYNAMIC_DISPATCH(GroupF32)(), HWY_DYNAMIC_DISPATCH(GroupI16)()};
+}
+
+void RunTile(TileWorkF32& work) { HWY_DYNAMIC_DISPATCH(RunTileF32)(work); }
+void RunTile(TileWorkI16& work) { HWY_DYNAMIC_DISPATCH(RunTileI16)(work); }
+void SigmoidI16(const int16_t* in, int16_t* out, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(SigmoidI16)(in, out, n);
+}
+void TanhI16(const int16_t* in, int16_t* out, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(TanhI16)(in, out, n);
+}
+
+}  // namespace sbe::cpu
+#endif  // HWY_ONCE

@@ -1,0 +1,52 @@
+// A persistent pool of spinning worker threads: the engine's threads live as long as the
+// executor, so a step never pays for thread creation, and Run allocates nothing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace sbe::cpu {
+
+// Waits for `ready` to become true: spins briefly (the common case is a wait of
+// microseconds), then yields, so that more threads than cores still make progress.
+template <typename Ready>
+void SpinUntil(Ready ready) {
+  for (int spins = 0; !ready(); ++spins) {
+    if (spins > 4096) std::this_thread::yield();
+  }
+}
+
+class ThreadPool {
+ public:
+  // threads: the number of threads that run each job, the caller included (>= 1).
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return threads_; }
+  // Runs job(context, thread) on every thread (the caller is thread 0) and returns when all
+  // have finished.
+  using Job = void (*)(void* context, int thread);
+  void Run(Job job, void* context);
+  // A barrier among the threads of the running job.
+  void Barrier();
+
+ private:
+  void Worker(int thread);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> running_{0};
+  std::atomic<bool> stop_{false};
+  Job job_ = nullptr;
+  void* context_ = nullptr;
+  // Sense-reversing barrier.
+  std::atomic<int> arrived_{0};
+  std::atomic<uint64_t> barrier_generation_{0};
+};
+
+}  // namespace sbe::cpu

@@ -1,0 +1,244 @@
+// The CPU engine: fp32 against the double reference, int16 bit-exact with the golden model, on
+// awkward sizes, every thread count from 1 to 4, both schedules and every SIMD target this
+// machine can run (down to the scalar fallback).
+#include <gtest/gtest.h>
+
+#include <hwy/targets.h>
+
+#include "common/random.h"
+#include "cpu/cpu_engine.h"
+#include "cpu/kernels.h"
+#include "expect_error.h"
+#include "golden_contract.h"
+#include "sbe/executor.h"
+#include "sbe/fixed_point.h"
+#include "sbe/presets.h"
+#include "sbe/reference.h"
+#include "test_util.h"
+
+namespace sbe {
+namespace {
+
+using testing::ExpectSameIntegers;
+using testing::RandomFixedInput;
+
+LstmInput RandomInput(const LstmShape& s, int64_t T, int64_t B, uint64_t seed, bool lengths) {
+  Random rng(seed);
+  LstmInput in;
+  in.x = TensorF({T, B, s.input_size});
+  for (float& v : in.x.data) v = rng.Uniform(-1, 1);
+  in.h0 = TensorF({s.num_cells(), B, s.hidden_size});
+  in.c0 = TensorF({s.num_cells(), B, s.hidden_size});
+  for (float& v : in.h0.data) v = rng.Uniform(-0.9f, 0.9f);
+  for (float& v : in.c0.data) v = rng.Uniform(-2, 2);
+  if (lengths) {
+    for (int64_t b = 0; b < B; ++b) {
+      in.seq_lens.push_back(1 + std::min<int64_t>(T - 1, static_cast<int64_t>(rng.Uniform(0, static_cast<float>(T)))));
+    }
+  }
+  return in;
+}
+
+struct Case {
+  LstmShape shape;  // input, hidden, layers, bidirectional, bias, reverse
+  int64_t steps, batch;
+  bool lengths;
+};
+
+// Sizes of 1, primes and others that no vector width divides; batches 1..9.
+const Case kCases[] = {
+    {{1, 1, 1, false, true}, 1, 1, false},      {{5, 7, 1, false, true}, 3, 2, false},
+    {{17, 13, 2, false, true}, 5, 3, true},     {{3, 31, 1, true, true}, 4, 4, false},
+    {{29, 9, 3, false, false}, 6, 5, true},     {{11, 33, 2, true, true}, 3, 6, true},
+    {{40, 23, 1, false, true, true}, 7, 7, true}, {{2, 61, 1, false, true}, 2, 8, false},
+    {{64, 16, 2, true, false}, 4, 9, true},
+};
+
+std::string Name(const Case& c) {
+  return c.shape.ToString() + fmt::format(", steps {}, batch {}", c.steps, c.batch);
+}
+
+TEST(CpuEngine, Fp32MatchesTheReferenceOnAwkwardSizes) {
+  for (const Case& c : kCases) {
+    const LstmModel m = MakeRandomModel(c.shape, 31 + c.shape.hidden_size, "random");
+    const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 5, c.lengths);
+    const LstmResult<double> want = RunReference(m, in);
+    for (int threads = 1; threads <= 4; ++threads) {
+      for (const char* schedule : {"stall-free", "barrier"}) {
+        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, schedule));
+        ExecutorOptions o;
+        o.threads = threads;
+        o.schedule = schedule;
+        const LstmOutput got = cpu::MakeCpuExecutor(m, o)->Run(in);
+        EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-5);
+        EXPECT_LE(CompareToReference(got.h_n, want.h_n).max, 1e-5);
+        EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-5);
+      }
+    }
+  }
+}
+
+// The summation order is fixed by the schedule, not by the threads: fp32 results are the
+// same bits for any thread count and either schedule.
+TEST(CpuEngine, Fp32ResultsDoNotDependOnThreadsOrSchedule) {
+  const Case c{{37, 45, 2, true, true}, 6, 5, true};
+  const LstmModel m = MakeRandomModel(c.shape, 9, "random");
+  const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 6, c.lengths);
+  ExecutorOptions o;
+  o.threads = 1;
+  const LstmOutput first = cpu::MakeCpuExecutor(m, o)->Run(in);
+  for (int threads = 2; threads <= 4; ++threads) {
+    for (const char* schedule : {"stall-free", "barrier"}) {
+      o.threads = threads;
+      o.schedule = schedule;
+      const LstmOutput got = cpu::MakeCpuExecutor(m, o)->Run(in);
+      EXPECT_EQ(got.y.data, first.y.data) << threads << " " << schedule;
+      EXPECT_EQ(got.c_n.data, first.c_n.data) << threads << " " << schedule;
+    }
+  }
+}
+
+TEST(CpuEngine, Fp32PresetWithinTolerance) {
+  const LstmModel m = MakePreset("lrcn", 1);
+  const LstmInput in = RandomInput(m.shape, 8, 3, 2, false);
+  const LstmResult<double> want = RunReference(m, in);
+  const LstmOutput got = cpu::MakeCpuExecutor(m, ExecutorOptions{})->Run(in);
+  EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-4);
+  EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-4);
+}
+
+TEST(CpuEngine, Int16BitExactOnGoldenFixtures) {
+  for (const char* schedule : {"stall-free", "barrier"}) {
+    testing::ExpectBitExactOnGoldenFixtures([&](const QuantizedModel& q, const FixedInput& x) {
+      return cpu::RunCpuFixed(q, x, 2, schedule);
+    });
+  }
+}
+
+TEST(CpuEngine, Int16BitExactWithGoldenOnRandomModels) {
+  for (const Case& c : kCases) {
+    const LstmModel m = MakeRandomModel(c.shape, 17 + c.shape.input_size, "random");
+    const QuantizedModel q = Calibrate(m, InputRange{});
+    const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 3 + c.batch, c.lengths);
+    SaturationCounts want_counts;
+    const FixedOutput want = RunGolden(q, x, &want_counts);
+    for (int threads = 1; threads <= 4; ++threads) {
+      for (const char* schedule : {"stall-free", "barrier"}) {
+        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, schedule));
+        SaturationCounts counts;
+        ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, schedule, &counts), want);
+        EXPECT_EQ(counts.preacts, want_counts.preacts);
+        EXPECT_EQ(counts.cells, want_counts.cells);
+      }
+    }
+  }
+}
+
+// Saturation on purpose: huge weights and inputs drive pre-activations and cells to their
+// limits, where the 32-bit epilogue's overflow handling must still give the golden integers.
+TEST(CpuEngine, Int16BitExactWhenEverythingSaturates) {
+  LstmModel m = MakeRandomModel({19, 21, 2, false, true}, 4, "loud");
+  for (CellWeights& cell : m.cells) {
+    for (float& w : cell.w_ih) w *= 40;
+    for (float& w : cell.w_hh) w *= 40;
+    for (float& b : cell.b_ih) b *= 30;
+  }
+  const QuantizedModel q = Calibrate(m, InputRange{-3, 3});
+  LstmInput in = RandomInput(m.shape, 40, 3, 8, false);
+  for (float& v : in.x.data) v *= 3;
+  for (float& v : in.c0.data) v *= 20000;
+  SaturationCounts want_counts, counts;
+  const FixedInput x = QuantizeInput(q, in, &want_counts);
+  const FixedOutput want = RunGolden(q, x, &want_counts);
+  ASSERT_GT(want_counts.preacts, 0);
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, "stall-free", &counts), want);
+  EXPECT_EQ(counts.preacts, want_counts.preacts);
+}
+
+// Formats that would need a left shift in the epilogue take the golden code instead.
+TEST(CpuEngine, Int16LeftShiftFormatsFallBackExactly) {
+  LstmModel m = MakeRandomModel({6, 5, 1, false, true}, 2, "wide");
+  for (float& w : m.cells[0].w_ih) w *= 3000;
+  const QuantizedModel q = Calibrate(m, InputRange{-1000, 1000});
+  const int x_shift = q.cell(0, 0).w_ih_format.frac_bits + q.layers[0].input_format.frac_bits -
+                      fx::kPreact.frac_bits;
+  ASSERT_LT(x_shift, 1);
+  const FixedInput x = RandomFixedInput(q, 4, 2, 1, false);
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, "stall-free"), RunGolden(q, x));
+}
+
+TEST(CpuEngine, VectorActivationsEqualTheTablesOnEveryInput) {
+  std::vector<int16_t> in(65536), sig(65536), tanh(65536);
+  for (int v = 0; v < 65536; ++v) in[v] = static_cast<int16_t>(v - 32768);
+  cpu::SigmoidI16(in.data(), sig.data(), 65536);
+  cpu::TanhI16(in.data(), tanh.data(), 65536);
+  for (int v = 0; v < 65536; ++v) {
+    ASSERT_EQ(sig[v], fx::Sigmoid(in[v])) << in[v];
+    ASSERT_EQ(tanh[v], fx::Tanh(in[v])) << in[v];
+  }
+}
+
+// Every SIMD target compiled in and supported here, down to the scalar fallback: the engine
+// packs for the target it finds, and the answers stay exact (int16) and close (fp32).
+TEST(CpuEngine, EveryTargetThisMachineRuns) {
+  const Case c{{23, 19, 2, true, true}, 5, 4, true};
+  const LstmModel m = MakeRandomModel(c.shape, 12, "random");
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 3, c.lengths);
+  const FixedOutput want = RunGolden(q, x);
+  const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 4, c.lengths);
+  const LstmResult<double> ref = RunReference(m, in);
+  std::vector<std::string> seen;
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    const cpu::Target t = cpu::BestTarget();
+    seen.push_back(t.name);
+    SCOPED_TRACE(t.name);
+    std::vector<int16_t> pre(65536), sig(65536);
+    for (int v = 0; v < 65536; ++v) pre[v] = static_cast<int16_t>(v - 32768);
+    cpu::SigmoidI16(pre.data(), sig.data(), 65536);
+    for (int v = 0; v < 65536; v += 97) ASSERT_EQ(sig[v], fx::Sigmoid(pre[v])) << pre[v];
+    ExpectSameIntegers(cpu::RunCpuFixed(q, x, 3, "stall-free"), want);
+    const LstmOutput got = cpu::MakeCpuExecutor(m, ExecutorOptions{})->Run(in);
+    EXPECT_LE(CompareToReference(got.y, ref.y).max, 1e-5);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  EXPECT_NE(std::find(seen.begin(), seen.end(), std::string("SCALAR")), seen.end())
+      << "the scalar fallback was not exercised";
+}
+
+TEST(CpuEngine, ReusesItsWorkspaceAcrossShapes) {
+  const LstmShape s{9, 14, 1, false, true};
+  const LstmModel m = MakeRandomModel(s, 3, "random");
+  auto engine = cpu::MakeCpuExecutor(m, ExecutorOptions{});
+  for (int64_t batch : {3, 1, 3, 5}) {
+    const LstmInput in = RandomInput(s, 4 + batch, batch, batch, true);
+    EXPECT_LE(CompareToReference(engine->Run(in).y, RunReference(m, in).y).max, 1e-5) << batch;
+  }
+}
+
+TEST(CpuEngine, RefusesBadOptions) {
+  const LstmModel m = MakeRandomModel({3, 4, 1, false, true}, 1, "m");
+  ExecutorOptions o;
+  o.schedule = "eager";
+  EXPECT_TRUE(testing::ThrowsError([&] { cpu::MakeCpuExecutor(m, o); }, "--schedule eager",
+                                   "unknown schedule"));
+  o = ExecutorOptions{};
+  o.threads = -2;
+  EXPECT_TRUE(testing::ThrowsError([&] { cpu::MakeCpuExecutor(m, o); }, "--threads -2",
+                                   "at least 1"));
+}
+
+TEST(CpuEngine, IsWhatAutoPicks) {
+  const LstmModel m = MakeRandomModel({3, 4, 1, false, true}, 1, "m");
+  for (const char* precision : {"fp32", "int16"}) {
+    ExecutorOptions o;
+    o.precision = precision;
+    const auto e = MakeExecutor("auto", m, o);
+    EXPECT_EQ(e->name(), "cpu");
+    EXPECT_EQ(e->precision(), precision);
+  }
+}
+
+}  // namespace
+}  // namespace sbe
