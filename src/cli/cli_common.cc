@@ -1,7 +1,12 @@
 // Helpers shared by the subcommands of `sbe`.
 #include "cli/cli_common.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 
 #include "common/random.h"
 #include "sbe/formats.h"
@@ -9,6 +14,52 @@
 namespace sbe::cli {
 
 void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
+                          const std::string& flag, const std::string& value, const std::string& what) {
+  namespace fs = std::filesystem;
+  const fs::path tool = fs::path(SBE_SOURCE_DIR) / "tools" / script;
+  const fs::path base = fs::temp_directory_path() /
+                        fmt::format("sbe_tool_{}_{}", ::getpid(), std::hash<std::string>{}(script + value));
+  const std::string out_path = base.string() + ".out", log_path = base.string() + ".log";
+  std::string cmd = fmt::format("/usr/bin/python3 '{}'", tool.string());
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  cmd += fmt::format(" > '{}' 2> '{}'", out_path, log_path);
+  const int status = std::system(cmd.c_str());
+  std::stringstream out;
+  out << std::ifstream(out_path).rdbuf();
+  // Keep errors to one line: the tool's last line says what went wrong.
+  std::string last, line;
+  for (std::ifstream log(log_path); std::getline(log, line);) {
+    if (!line.empty()) last = line;
+  }
+  std::error_code ec;
+  fs::remove(out_path, ec);
+  fs::remove(log_path, ec);
+  if (status != 0) Fail("{} {}: {} failed: {}", flag, value, what, last);
+  return out.str();
+}
+
+void RunPlotter(const std::string& script, const nlohmann::json& data, const std::string& out,
+                const std::string& flag) {
+  const std::string data_path = out + ".json";
+  std::ofstream(data_path) << data.dump();
+  try {
+    RunPythonTool(script, {data_path, out}, flag, out,
+                  "plotting (needs /usr/bin/python3 with python3-matplotlib)");
+  } catch (const Error&) {
+    std::filesystem::remove(data_path);
+    throw;
+  }
+  std::filesystem::remove(data_path);
+}
 
 nlohmann::json ModelJson(const LstmModel& model) {
   const LstmShape& s = model.shape;

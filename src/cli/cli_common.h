@@ -2,6 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -18,6 +20,7 @@ void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
 void AddPlanCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
+void AddBenchCommand(CLI::App& app);
 
 // Where a command's input sequences come from: .npy files, or random values of a given count
 // (samples) and length.
@@ -64,6 +67,29 @@ void PrintJson(const nlohmann::json& j);
 
 // The model description every JSON report carries.
 nlohmann::json ModelJson(const LstmModel& model);
+
+// Times `run` `repeat` times after one warm-up (when repeat > 1, so that first-touch and
+// cache effects are not measured); seconds per run.
+template <typename F>
+std::vector<double> TimeRuns(int repeat, F&& run) {
+  if (repeat > 1) run();
+  std::vector<double> seconds;
+  for (int r = 0; r < repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return seconds;
+}
+double Median(std::vector<double> v);
+
+// Runs tools/SCRIPT with /usr/bin/python3 and the given arguments (each quoted); returns its
+// stdout. On failure, throws Error "FLAG VALUE: WHAT failed: <the tool's last line>".
+std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
+                          const std::string& flag, const std::string& value, const std::string& what);
+// Writes `data` to a temporary JSON file and runs tools/SCRIPT DATA OUT (a plotter).
+void RunPlotter(const std::string& script, const nlohmann::json& data, const std::string& out,
+                const std::string& flag);
 
 // Footer of every --help: examples, one per line.
 std::string Examples(std::initializer_list<const char*> lines);

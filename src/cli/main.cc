@@ -15,10 +15,12 @@ int main(int argc, char** argv) {
                                  "sbe run --model deepbench-1024 --batch 4 --json",
                                  "sbe plan --board z7045 --model lrcn",
                                  "sbe simulate --board z7045 --model lrcn --json",
+                                 "sbe bench --suite lrcn --json bench.json --plot bench.png",
                                  "sbe info --model my_lstm.safetensors"}));
   sbe::cli::AddRunCommand(app);
   sbe::cli::AddPlanCommand(app);
   sbe::cli::AddSimulateCommand(app);
+  sbe::cli::AddBenchCommand(app);
   sbe::cli::AddInfoCommand(app);
   try {
     app.parse(argc, argv);

@@ -79,25 +79,6 @@ nlohmann::json FigureData(const LstmShape& s, const Board& board, int steps, int
           {"by_blocks", by_blocks}};
 }
 
-void RunPlot(const nlohmann::json& data, const std::string& out) {
-  const std::filesystem::path script = std::filesystem::path(SBE_SOURCE_DIR) / "tools" / "plot_plan.py";
-  const std::string data_path = out + ".json", log_path = out + ".log";
-  std::ofstream(data_path) << data.dump();
-  const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' '{}' > '{}' 2>&1", script.string(),
-                                      data_path, out, log_path);
-  const int status = std::system(cmd.c_str());
-  // Keep errors to one line: the plotter's last line says what went wrong.
-  std::string last, line;
-  for (std::ifstream log(log_path); std::getline(log, line);) {
-    if (!line.empty()) last = line;
-  }
-  std::filesystem::remove(data_path);
-  std::filesystem::remove(log_path);
-  if (status != 0) {
-    Fail("--plot {}: plotting failed (needs /usr/bin/python3 with python3-matplotlib): {}", out, last);
-  }
-}
-
 void RunPlan(const PlanArgs& a) {
   const Board board = LoadBoard(a.board);
   const LstmModel model = LoadModel(a.model, a.seed);
@@ -116,7 +97,10 @@ void RunPlan(const PlanArgs& a) {
   std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) { return x.blocks < y.blocks; });
   const Schedule schedule = BuildSchedule(model.shape, p);
   CheckSchedule(schedule);
-  if (!a.plot.empty()) RunPlot(FigureData(model.shape, board, r.steps, a.choice.max_batch), a.plot);
+  if (!a.plot.empty()) {
+    RunPlotter("plot_plan.py", FigureData(model.shape, board, r.steps, a.choice.max_batch), a.plot,
+               "--plot");
+  }
 
   if (a.json) {
     nlohmann::json alts = nlohmann::json::array();

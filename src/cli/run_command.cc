@@ -27,6 +27,8 @@ struct RunArgs {
   bool check = false;
   std::string precision = "fp32";
   std::string executor = "auto";
+  int threads = 0;
+  std::string schedule = "stall-free";
   std::vector<double> input_range;
 };
 
@@ -44,12 +46,6 @@ nlohmann::json CheckAgainstReference(const LstmModel& model, const LstmInput& in
   return j;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 void Run(const RunArgs& a) {
   if (a.repeat < 1) Fail("--repeat {}: must be at least 1", a.repeat);
   const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); });
@@ -59,6 +55,8 @@ void Run(const RunArgs& a) {
 
   ExecutorOptions options;
   options.precision = a.precision;
+  options.threads = a.threads;
+  options.schedule = a.schedule;
   if (!a.input_range.empty()) {
     options.input_range = InputRange{a.input_range[0], a.input_range[1]};
     options.input_range->Check();
@@ -66,15 +64,8 @@ void Run(const RunArgs& a) {
   options.calibration_sample = &in.x;
   auto executor = MakeExecutor(a.executor, model, options);
 
-  // One warm-up before timed repeats, so first-touch and cache effects are not measured.
-  if (a.repeat > 1) executor->Run(in);
-  std::vector<double> seconds;
   LstmOutput out;
-  for (int r = 0; r < a.repeat; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    out = executor->Run(in);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  const std::vector<double> seconds = TimeRuns(a.repeat, [&] { out = executor->Run(in); });
   const double median = Median(seconds);
 
   const nlohmann::json check = a.check ? CheckAgainstReference(model, in, out) : nlohmann::json();
@@ -150,7 +141,13 @@ void AddRunCommand(CLI::App& app) {
                   "Timed runs after one warm-up (when > 1); the median is reported")
       ->capture_default_str();
   cmd->add_option("--precision", args->precision, "fp32 or int16")->capture_default_str();
-  cmd->add_option("--executor", args->executor, "auto, reference (fp64) or golden (int16)")
+  cmd->add_option("--executor", args->executor,
+                  "auto (the cpu engine), cpu, reference (fp64) or golden (int16)")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "cpu engine: threads (default 0: all cores)")
+      ->capture_default_str();
+  cmd->add_option("--schedule", args->schedule,
+                  "cpu engine: stall-free (no barrier between steps) or barrier")
       ->capture_default_str();
   cmd->add_option("--input-range", args->input_range,
                   "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
@@ -164,7 +161,9 @@ void AddRunCommand(CLI::App& app) {
       "sbe run --model deepbench-512 --batch 8 --repeat 5 --json",
       "sbe run --model lstm.safetensors --input x.npy --output y.npy --state-output out",
       "sbe run --model lstm.onnx --input x.npy --seq-lens lens.npy --output y.npy",
-      "sbe run --precision int16 --input-range -4,4 --json   # the golden fixed-point model",
+      "sbe run --precision int16 --input-range -4,4 --json   # int16 on the cpu engine",
+      "sbe run --precision int16 --executor golden --check   # the bit-exact definition",
+      "sbe run --batch 32 --threads 1 --schedule barrier --repeat 5",
   }));
   cmd->callback([args] { Run(*args); });
 }

@@ -39,11 +39,52 @@ int64_t Int16MacLoop(int64_t iterations, int16_t seed) {
 
 int64_t Int16MacsPerIteration() { return 8 * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<int16_t>())); }
 
+// The fp32 counterpart: 8 chains of fused multiply-adds (2 flops per lane each).
+float Fp32FmaLoop(int64_t iterations, float seed) {
+  const hn::ScalableTag<float> d;
+  const auto b = hn::Set(d, 0.999999f), c = hn::Set(d, 1e-7f);
+  auto s0 = hn::Set(d, seed), s1 = hn::Set(d, seed + 1), s2 = hn::Set(d, seed + 2);
+  auto s3 = hn::Set(d, seed + 3), s4 = hn::Set(d, seed + 4), s5 = hn::Set(d, seed + 5);
+  auto s6 = hn::Set(d, seed + 6), s7 = hn::Set(d, seed + 7);
+  for (int64_t i = 0; i < iterations; ++i) {
+    s0 = hn::MulAdd(s0, b, c);
+    s1 = hn::MulAdd(s1, b, c);
+    s2 = hn::MulAdd(s2, b, c);
+    s3 = hn::MulAdd(s3, b, c);
+    s4 = hn::MulAdd(s4, b, c);
+    s5 = hn::MulAdd(s5, b, c);
+    s6 = hn::MulAdd(s6, b, c);
+    s7 = hn::MulAdd(s7, b, c);
+  }
+  const auto sum = hn::Add(hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)), hn::Add(hn::Add(s4, s5), hn::Add(s6, s7)));
+  return hn::GetLane(hn::SumOfLanes(d, sum));
+}
+
+int64_t Fp32FlopsPerIteration() { return 8 * 2 * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
+
+// Reads words [0, n) `passes` times with vector loads: the read-bandwidth probe.
+uint64_t SumWords(const uint32_t* p, int64_t n, int passes) {
+  const hn::ScalableTag<uint32_t> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  for (int pass = 0; pass < passes; ++pass) {
+    int64_t i = 0;
+    for (; i + 4 * N <= n; i += 4 * N) {
+      a0 = hn::Add(a0, hn::LoadU(d, p + i));
+      a1 = hn::Add(a1, hn::LoadU(d, p + i + N));
+      a2 = hn::Add(a2, hn::LoadU(d, p + i + 2 * N));
+      a3 = hn::Add(a3, hn::LoadU(d, p + i + 3 * N));
+    }
+  }
+  return hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))));
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace sbe
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -55,9 +96,63 @@ namespace sbe {
 
 HWY_EXPORT(Int16MacLoop);
 HWY_EXPORT(Int16MacsPerIteration);
+HWY_EXPORT(Fp32FmaLoop);
+HWY_EXPORT(Fp32FlopsPerIteration);
+HWY_EXPORT(SumWords);
 
-double MeasurePeakInt16Gmacs() {
-  const int threads = std::max(1u, std::thread::hardware_concurrency());
+namespace {
+
+// Runs body(thread) on `threads` threads at once; returns the wall time in seconds.
+template <typename F>
+double TimeOnThreads(int threads, F body) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { body(t); });
+  for (auto& th : pool) th.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int AllCores(int threads) {
+  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+double MeasurePeakFp32Gflops(int threads) {
+  threads = AllCores(threads);
+  const int64_t iterations = 20'000'000;
+  std::atomic<int64_t> sink{0};
+  double best = 0;
+  for (int rep = 0; rep < 2; ++rep) {
+    const double s = TimeOnThreads(threads, [&](int t) {
+      sink += static_cast<int64_t>(HWY_DYNAMIC_DISPATCH(Fp32FmaLoop)(iterations, static_cast<float>(t)));
+    });
+    best = std::max(best, static_cast<double>(HWY_DYNAMIC_DISPATCH(Fp32FlopsPerIteration)()) *
+                              iterations * threads / s * 1e-9);
+  }
+  return sink.load() == 42 ? best + 0.0 : best;  // keeps the sums alive
+}
+
+double MeasureReadBandwidthGbs(int64_t working_set_bytes, int threads) {
+  threads = AllCores(threads);
+  const int64_t words = std::max<int64_t>(working_set_bytes / 4, 1024 * threads);
+  std::vector<uint32_t> buffer(words, 1);
+  const int64_t share = words / threads;
+  // Enough passes for ~30 ms at 100 GB/s; DRAM-sized sets take one.
+  const int passes = static_cast<int>(std::clamp<int64_t>(int64_t{3'000'000'000} / (words * 4), 1, 100000));
+  std::atomic<uint64_t> sink{0};
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const double s = TimeOnThreads(threads, [&](int t) {
+      sink += HWY_DYNAMIC_DISPATCH(SumWords)(buffer.data() + t * share, share, passes);
+    });
+    best = std::max(best, static_cast<double>(share) * threads * 4 * passes / s * 1e-9);
+  }
+  return sink.load() == 42 ? best + 0.0 : best;
+}
+
+double MeasurePeakInt16Gmacs(int threads) {
+  threads = AllCores(threads);
   const int64_t iterations = 20'000'000;
   std::atomic<int64_t> sink{0};
   double best = 0;

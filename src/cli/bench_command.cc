@@ -1,0 +1,305 @@
+// `sbe bench`: the CPU engine side by side with oneDNN's LSTM and PyTorch's nn.LSTM, in the
+// same run, on the same weights and inputs, against this machine's measured ceilings.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+#include "bench/machine_ceilings.h"
+#include "bench/onednn_anchor.h"
+#include "cli/cli_common.h"
+#include "common/random.h"
+#include "sbe/cpu_info.h"
+#include "sbe/executor.h"
+#include "sbe/formats.h"
+#include "sbe/presets.h"
+#include "sbe/reference.h"
+
+namespace sbe::cli {
+namespace {
+
+struct BenchArgs {
+  std::string suite = "lrcn";
+  std::string model;
+  std::vector<int> batches;
+  std::optional<int> steps;
+  int threads = 0;
+  int repeat = 5;
+  bool no_torch = false;
+  uint64_t seed = 0;
+  std::string json, plot;
+  bool json_stdout = false;
+};
+
+struct Workload {
+  std::string model;
+  int batch;
+  int steps;
+};
+
+// DeepBench's inference LSTMs (hidden = input; steps per size) at batch 1, 2, 4; the paper's
+// LRCN at the batch sizes of its evaluation and beyond.
+std::vector<Workload> SuiteWorkloads(const BenchArgs& a) {
+  std::vector<Workload> w;
+  if (!a.model.empty()) {
+    const LstmModel m = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.seed); });
+    const int steps = a.steps.value_or(m.default_steps);
+    if (steps < 1) Fail("--model {}: the file suggests no sequence length; add --steps", a.model);
+    for (int b : a.batches.empty() ? std::vector<int>{1} : a.batches) w.push_back({a.model, b, steps});
+    return w;
+  }
+  if (a.suite != "lrcn" && a.suite != "deepbench" && a.suite != "all") {
+    Fail("--suite {}: unknown suite (lrcn, deepbench, all)", a.suite);
+  }
+  if (a.suite == "lrcn" || a.suite == "all") {
+    for (int b : a.batches.empty() ? std::vector<int>{1, 8, 32, 128} : a.batches) {
+      w.push_back({"lrcn", b, a.steps.value_or(32)});
+    }
+  }
+  if (a.suite == "deepbench" || a.suite == "all") {
+    for (int h : {256, 512, 1024, 1536, 2048}) {
+      const std::string name = fmt::format("deepbench-{}", h);
+      int steps = 0;
+      for (const PresetInfo& p : Presets()) {
+        if (p.name == name) steps = a.steps.value_or(p.steps);
+      }
+      for (int b : a.batches.empty() ? std::vector<int>{1, 2, 4} : a.batches) {
+        w.push_back({name, b, steps});
+      }
+    }
+  }
+  return w;
+}
+
+LstmInput RandomInput(const LstmShape& s, int steps, int batch, uint64_t seed) {
+  Random rng(seed);
+  LstmInput in;
+  in.x = TensorF({steps, batch, s.input_size});
+  for (float& v : in.x.data) v = rng.Uniform(-1, 1);
+  return in;
+}
+
+double MaxAbsDiff(const TensorF& a, const TensorF& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.data.size() && i < b.data.size(); ++i) {
+    m = std::max(m, std::abs(static_cast<double>(a.data[i]) - b.data[i]));
+  }
+  return a.data.size() == b.data.size() ? m : INFINITY;
+}
+
+// The bytes one run of the schedule reads, and from how large a working set: W_x once (the
+// hoisted input part reuses each weight T x B times), W_h once per step (reused across the
+// batch), and the activations. W_h's size decides which cache level streams it.
+struct Traffic {
+  double bytes = 0;
+  int64_t working_set = 0;
+};
+Traffic ScheduleTraffic(const LstmShape& s, int steps, int batch, int word_bytes) {
+  Traffic t;
+  double w_x = 0, w_h = 0;
+  for (int l = 0; l < s.num_layers; ++l) {
+    w_x += static_cast<double>(s.GateRows()) * s.LayerInputSize(l) * s.directions() * word_bytes;
+    w_h += static_cast<double>(s.GateRows()) * s.hidden_size * s.directions() * word_bytes;
+  }
+  const double activations = static_cast<double>(steps) * batch *
+                              (s.input_size + 2.0 * s.directions() * s.hidden_size) * word_bytes;
+  t.bytes = w_x + steps * w_h + activations;
+  t.working_set = static_cast<int64_t>(w_h / s.num_layers);
+  return t;
+}
+
+struct Result {
+  std::string engine, precision, schedule;
+  std::vector<double> seconds;
+  double agreement = 0;  // max |y - y_oneDNN|
+  std::string note;
+};
+
+nlohmann::json ResultJson(const Result& r, double macs, const Workload& w, const LstmShape& s,
+                          const MachineCeilings& ceilings, double onednn_s, double torch_s) {
+  const double t = Median(r.seconds);
+  const double gops = 2 * macs / t * 1e-9;
+  nlohmann::json j{{"engine", r.engine}, {"precision", r.precision}, {"seconds", t},
+                   {"all_seconds", r.seconds}, {"gops", gops},
+                   {"ms_per_sample", t * 1e3 / w.batch}};
+  if (!r.schedule.empty()) j["schedule"] = r.schedule;
+  if (onednn_s > 0) j["vs_onednn"] = onednn_s / t;
+  if (torch_s > 0) j["vs_torch"] = torch_s / t;
+  const bool int16 = r.precision == "int16";
+  const Traffic traffic = ScheduleTraffic(s, w.steps, w.batch, int16 ? 2 : 4);
+  const double roof = ceilings.Roofline(2 * macs, traffic.bytes, traffic.working_set, int16);
+  j["roofline_gops"] = roof;
+  j["roofline_fraction"] = gops / roof;
+  j["max_abs_diff_vs_onednn"] = r.agreement;
+  if (!r.note.empty()) j["note"] = r.note;
+  return j;
+}
+
+// PyTorch in a subprocess on the same weights (safetensors) and input (.npy).
+std::optional<Result> RunTorch(const LstmModel& m, const LstmInput& in, int threads, int repeat,
+                               const TensorF& onednn_y, std::string* note) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("sbe_bench_{}", ::getpid());
+  fs::create_directories(dir);
+  const std::string model_path = (dir / "model.safetensors").string();
+  const std::string x_path = (dir / "x.npy").string(), y_path = (dir / "y.npy").string();
+  SaveSafetensors(model_path, m);
+  WriteNpy(x_path, in.x);
+  std::optional<Result> r;
+  try {
+    const std::string out = RunPythonTool(
+        "bench_torch.py",
+        {"--model", model_path, "--input", x_path, "--threads", std::to_string(threads),
+         "--warmup", "1", "--repeat", std::to_string(repeat), "--output", y_path, "--json"},
+        "tools/bench_torch.py", m.name, "PyTorch");
+    const nlohmann::json j = nlohmann::json::parse(out);
+    r = Result{"pytorch", "fp32", "", j.at("seconds_all").get<std::vector<double>>(), 0,
+               fmt::format("torch {}, {}", j.value("torch", "?"), j.value("blas", "?"))};
+    r->agreement = MaxAbsDiff(ReadNpyFloat(y_path), onednn_y);
+  } catch (const std::exception& e) {
+    *note = fmt::format("PyTorch skipped: {}", e.what());
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return r;
+}
+
+void Bench(const BenchArgs& a) {
+  if (a.repeat < 1) Fail("--repeat {}: must be at least 1", a.repeat);
+  if (a.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.threads);
+  for (int b : a.batches) {
+    if (b < 1) Fail("--batch {}: must be at least 1", b);
+  }
+  if (a.steps && *a.steps < 1) Fail("--steps {}: must be at least 1", *a.steps);
+  const std::vector<Workload> workloads = SuiteWorkloads(a);
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool quiet = a.json_stdout;
+  auto progress = [&](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  };
+  progress(fmt::format("bench: measuring this machine's ceilings on {} threads", threads));
+  const MachineCeilings ceilings = MeasureCeilings(threads);
+  const CpuInfo& cpu = GetCpuInfo();
+  nlohmann::json report{
+      {"machine", {{"cpu", cpu.brand}, {"cores", cpu.logical_cores}, {"simd", cpu.SimdSummary()}}},
+      {"threads", threads},
+      {"repeat", a.repeat},
+      {"ceilings", ceilings.ToJson()},
+      {"workloads", nlohmann::json::array()}};
+  std::string torch_note;
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    const Workload& w = workloads[i];
+    progress(fmt::format("bench: [{}/{}] {} batch {} steps {}", i + 1, workloads.size(), w.model,
+                         w.batch, w.steps));
+    const LstmModel m = LoadModel(w.model, a.seed);
+    const LstmInput in = RandomInput(m.shape, w.steps, w.batch, a.seed + 1);
+    const double macs = static_cast<double>(m.shape.MacsPerStep()) * w.steps * w.batch;
+    std::vector<Result> results;
+    // oneDNN first: its output is what every other engine is compared with.
+    OneDnnLstm onednn(m, w.steps, w.batch, threads);
+    TensorF onednn_y;
+    Result dnnl{"onednn", "fp32", "", TimeRuns(a.repeat, [&] { onednn.Run(in.x, &onednn_y); }), 0,
+                onednn.Describe()};
+    results.push_back(dnnl);
+    for (const char* precision : {"fp32", "int16"}) {
+      for (const char* schedule : {"stall-free", "barrier"}) {
+        ExecutorOptions o;
+        o.precision = precision;
+        o.threads = threads;
+        o.schedule = schedule;
+        o.calibration_sample = &in.x;
+        auto engine = MakeExecutor("cpu", m, o);
+        LstmOutput out;
+        Result r{"sbe", precision, schedule, TimeRuns(a.repeat, [&] { out = engine->Run(in); }), 0, ""};
+        r.agreement = MaxAbsDiff(out.y, onednn_y);
+        results.push_back(r);
+      }
+    }
+    if (!a.no_torch) {
+      if (auto t = RunTorch(m, in, threads, a.repeat, onednn_y, &torch_note)) results.push_back(*t);
+    }
+    const double onednn_s = Median(results[0].seconds);
+    double torch_s = 0;
+    for (const Result& r : results) {
+      if (r.engine == "pytorch") torch_s = Median(r.seconds);
+    }
+    nlohmann::json jw{{"model", w.model}, {"batch", w.batch}, {"steps", w.steps},
+                      {"macs", macs}, {"results", nlohmann::json::array()}};
+    for (const Result& r : results) {
+      jw["results"].push_back(ResultJson(r, macs, w, m.shape, ceilings, onednn_s, torch_s));
+    }
+    if (!quiet) {
+      std::printf("\n%s, batch %d, %d steps (%.3g G multiply-adds)\n", w.model.c_str(), w.batch,
+                  w.steps, macs * 1e-9);
+      std::printf("  %-22s %10s %9s %11s %9s %9s %9s\n", "engine", "ms", "GOPS", "ms/sample",
+                  "×oneDNN", "×PyTorch", "roofline");
+      for (const nlohmann::json& r : jw["results"]) {
+        std::string label = r["engine"].get<std::string>() + " " + r["precision"].get<std::string>();
+        if (r.contains("schedule")) label += " " + r["schedule"].get<std::string>();
+        std::printf("  %-22s %10.3f %9.1f %11.4f %9.2f %9s %8.0f%%\n", label.c_str(),
+                    r["seconds"].get<double>() * 1e3, r["gops"].get<double>(),
+                    r["ms_per_sample"].get<double>(), r.value("vs_onednn", 0.0),
+                    r.contains("vs_torch") ? fmt::format("{:.2f}", r["vs_torch"].get<double>()).c_str() : "-",
+                    100 * r["roofline_fraction"].get<double>());
+      }
+    }
+    report["workloads"].push_back(jw);
+  }
+  if (!torch_note.empty()) {
+    report["notes"].push_back(torch_note);
+    if (!quiet) std::printf("\nnote: %s\n", torch_note.c_str());
+  }
+  if (!quiet) {
+    std::printf("\nmachine: %s, %d threads; ceilings: %.0f GFLOPS fp32, %.0f GOPS int16, %.1f GB/s DRAM\n",
+                cpu.brand.c_str(), threads, ceilings.fp32_gflops, ceilings.int16_gops, ceilings.dram_gbs());
+  }
+  if (!a.json.empty() && a.json != "-") {
+    std::ofstream file(a.json);
+    file << report.dump(2) << "\n";
+    if (!file) Fail("--json {}: cannot write the report", a.json);
+    if (!quiet) std::printf("wrote %s\n", a.json.c_str());
+  }
+  if (!a.plot.empty()) {
+    RunPlotter("plot_bench.py", report, a.plot, "--plot");
+    if (!quiet) std::printf("wrote %s\n", a.plot.c_str());
+  }
+  if (a.json_stdout) PrintJson(report);
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Time the CPU engine against oneDNN and PyTorch on the same weights and inputs");
+  cmd->add_option("--suite", args->suite, "lrcn (batch 1, 8, 32, 128), deepbench (hidden 256..2048, batch 1, 2, 4) or all")
+      ->capture_default_str();
+  cmd->add_option("--model", args->model, "Instead of a suite: one preset or model file");
+  cmd->add_option("--batch", args->batches, "Batch sizes (comma-separated) instead of the suite's")
+      ->delimiter(',');
+  cmd->add_option("--steps", args->steps, "Sequence length instead of the workload's");
+  cmd->add_option("--threads", args->threads, "Threads for every engine (default 0: all cores)")
+      ->capture_default_str();
+  cmd->add_option("--repeat", args->repeat, "Timed runs per engine after one warm-up; the median is reported")
+      ->capture_default_str();
+  cmd->add_flag("--no-torch", args->no_torch, "Skip PyTorch (it runs as a /usr/bin/python3 subprocess)");
+  cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
+  cmd->add_option("--json", args->json, "Write the full report as JSON to this file ('-': stdout, alone)");
+  cmd->add_option("--plot", args->plot, "Draw throughput and ratios per workload (PNG)");
+  cmd->footer(Examples({
+      "sbe bench                                   # lrcn at batch 1, 8, 32, 128",
+      "sbe bench --suite all --json bench.json --plot bench.png",
+      "sbe bench --model deepbench-1024 --batch 1,4 --threads 1 --repeat 9",
+      "sbe bench --suite lrcn --json - | jq '.workloads[].results[] | {engine, gops}'",
+  }));
+  cmd->callback([args] {
+    BenchArgs a = *args;
+    a.json_stdout = a.json == "-";
+    Bench(a);
+  });
+}
+
+}  // namespace sbe::cli
