@@ -2,7 +2,8 @@
 """Plots an `sbe bench` report: throughput of every engine per workload, and the speed-up of
 the CPU engine over oneDNN.
 
-Usage: /usr/bin/python3 tools/plot_bench.py REPORT.json OUT.png   (what `sbe bench --plot` runs)
+Usage: /usr/bin/python3 tools/plot_bench.py REPORT.json OUT.png   (what `sbe bench --plot` runs;
+`sbe report` imports plot())
 """
 import json
 import sys
@@ -16,24 +17,22 @@ def label(r):
     return text
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: plot_bench.py REPORT.json OUT.png")
+def plot(report, out):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(sys.argv[1]) as f:
-        report = json.load(f)
     workloads = report["workloads"]
     if not workloads:
-        sys.exit("the report has no workloads")
+        raise ValueError("the report has no workloads")
     names = [f"{w['model']}\nbatch {w['batch']}" for w in workloads]
     engines = []
     for w in workloads:
         for r in w["results"]:
             if label(r) not in engines:
                 engines.append(label(r))
+    # One colour per engine in both panels.
+    colour = {e: f"C{k}" for k, e in enumerate(engines)}
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(8, 1.1 * len(workloads) + 3), 8.5),
                                       gridspec_kw={"height_ratios": [3, 2]})
@@ -45,10 +44,13 @@ def main():
                 if label(r) == engine:
                     xs.append(i + (k - (len(engines) - 1) / 2) * width)
                     ys.append(r["gops"])
-        top.bar(xs, ys, width, label=engine)
+        top.bar(xs, ys, width, label=engine, color=colour[engine])
     roof = [max(r["roofline_gops"] for r in w["results"] if r["precision"] == "int16") for w in workloads]
     top.plot(range(len(workloads)), roof, "k_", markersize=30, label="roofline (int16)")
     top.set_yscale("log")
+    # Headroom on the log axis, so that the legend sits above the bars and roofline marks.
+    highest = max(max(roof), max(r["gops"] for w in workloads for r in w["results"]))
+    top.set_ylim(top=highest * 6)
     top.set_ylabel("throughput (GOPS, log scale)")
     top.set_xticks(range(len(workloads)))
     top.set_xticklabels(names, fontsize=8)
@@ -58,14 +60,14 @@ def main():
                   f"(median of {report['repeat']} runs)")
     top.grid(axis="y", alpha=0.3)
 
-    for k, engine in enumerate(e for e in engines if e.startswith("sbe")):
+    for engine in (e for e in engines if e.startswith("sbe")):
         xs, ys = [], []
         for i, w in enumerate(workloads):
             for r in w["results"]:
                 if label(r) == engine and "vs_onednn" in r:
                     xs.append(i)
                     ys.append(r["vs_onednn"])
-        bottom.plot(xs, ys, "o-", label=engine)
+        bottom.plot(xs, ys, "o-", label=engine, color=colour[engine])
     bottom.axhline(1.0, color="k", linewidth=0.8)
     bottom.set_ylabel("speed-up over oneDNN fp32 (×)")
     bottom.set_xticks(range(len(workloads)))
@@ -73,7 +75,19 @@ def main():
     bottom.legend(fontsize=8, ncol=2)
     bottom.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(sys.argv[2], dpi=110)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: plot_bench.py REPORT.json OUT.png")
+    with open(sys.argv[1]) as f:
+        report = json.load(f)
+    try:
+        plot(report, sys.argv[2])
+    except ValueError as e:
+        sys.exit(str(e))
 
 
 if __name__ == "__main__":

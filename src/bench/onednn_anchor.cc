@@ -102,9 +102,13 @@ void OneDnnLstm::Run(const TensorF& x, TensorF* y) {
   std::memcpy(y->ptr(), m.layers.back().dst.get_data_handle(), y->data.size() * sizeof(float));
 }
 
-std::string OneDnnLstm::Describe() const {
+std::string OneDnnVersion() {
   const dnnl_version_t* v = dnnl_version();
-  return fmt::format("oneDNN {}.{}.{} ({})", v->major, v->minor, v->patch, impl_->impl_name);
+  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+}
+
+std::string OneDnnLstm::Describe() const {
+  return fmt::format("oneDNN {} ({})", OneDnnVersion(), impl_->impl_name);
 }
 
 }  // namespace sbe

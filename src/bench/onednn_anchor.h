@@ -29,4 +29,7 @@ class OneDnnLstm {
   std::unique_ptr<Impl> impl_;
 };
 
+// "2.6.3": the version of the linked library.
+std::string OneDnnVersion();
+
 }  // namespace sbe

@@ -11,6 +11,7 @@
 #include "bench/onednn_anchor.h"
 #include "cli/cli_common.h"
 #include "common/random.h"
+#include "cpu/kernels.h"
 #include "sbe/cpu_info.h"
 #include "sbe/executor.h"
 #include "sbe/formats.h"
@@ -185,6 +186,11 @@ void Bench(const BenchArgs& a) {
   const CpuInfo& cpu = GetCpuInfo();
   nlohmann::json report{
       {"machine", {{"cpu", cpu.brand}, {"cores", cpu.logical_cores}, {"simd", cpu.SimdSummary()}}},
+      {"versions",
+       {{"sbe", SBE_VERSION},
+        {"compiler", __VERSION__},
+        {"kernels", cpu::BestTarget().name},
+        {"onednn", OneDnnVersion()}}},
       {"threads", threads},
       {"repeat", a.repeat},
       {"ceilings", ceilings.ToJson()},

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/random.h"
@@ -22,15 +23,37 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+namespace {
+
+std::string PythonCommand(const std::string& script, const std::vector<std::string>& args) {
+  // Arguments are single-quoted for the shell; a quote inside one is closed, escaped, reopened.
+  auto quote = [](const std::string& v) {
+    std::string q = "'";
+    for (char c : v) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string cmd = "/usr/bin/python3 " + quote((std::filesystem::path(SBE_SOURCE_DIR) / "tools" / script).string());
+  for (const std::string& a : args) cmd += " " + quote(a);
+  return cmd;
+}
+
+}  // namespace
+
+int RunPythonToolInTerminal(const std::string& script, const std::vector<std::string>& args) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const int status = std::system(PythonCommand(script, args).c_str());
+  if (status == -1) Fail("cannot start /usr/bin/python3 for tools/{}", script);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
                           const std::string& flag, const std::string& value, const std::string& what) {
   namespace fs = std::filesystem;
-  const fs::path tool = fs::path(SBE_SOURCE_DIR) / "tools" / script;
   const fs::path base = fs::temp_directory_path() /
                         fmt::format("sbe_tool_{}_{}", ::getpid(), std::hash<std::string>{}(script + value));
   const std::string out_path = base.string() + ".out", log_path = base.string() + ".log";
-  std::string cmd = fmt::format("/usr/bin/python3 '{}'", tool.string());
-  for (const std::string& a : args) cmd += " '" + a + "'";
+  std::string cmd = PythonCommand(script, args);
   cmd += fmt::format(" > '{}' 2> '{}'", out_path, log_path);
   const int status = std::system(cmd.c_str());
   std::stringstream out;
@@ -59,6 +82,21 @@ void RunPlotter(const std::string& script, const nlohmann::json& data, const std
     throw;
   }
   std::filesystem::remove(data_path);
+}
+
+nlohmann::json BoardJson(const Board& b) {
+  return {{"name", b.name},
+          {"description", b.description},
+          {"kind", b.kind},
+          {"clock_mhz", b.clock_mhz},
+          {"macs_per_cycle", b.macs_per_cycle},
+          {"pe_counting", b.pe_counting},
+          {"word_bits", b.word_bits},
+          {"dram_gbs", b.dram_gbs},
+          {"onchip_bytes", b.weight_buffer_bytes + b.state_buffer_bytes},
+          {"static_watts", b.static_watts},
+          {"full_watts", b.full_watts},
+          {"peak_gops", b.peak_gops()}};
 }
 
 nlohmann::json ModelJson(const LstmModel& model) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "sbe/board.h"
 #include "sbe/error.h"
 #include "sbe/lstm_io.h"
 #include "sbe/model.h"
@@ -21,6 +22,7 @@ void AddInfoCommand(CLI::App& app);
 void AddPlanCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
+void AddReportCommand(CLI::App& app);
 
 // Where a command's input sequences come from: .npy files, or random values of a given count
 // (samples) and length.
@@ -49,6 +51,8 @@ void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args);
 PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps);
 // A plan and its predictions as JSON fields.
 nlohmann::json PlanJson(const Plan& p);
+// What a board is: name, description, clock, PEs (DSP slices on an FPGA), memory and power.
+nlohmann::json BoardJson(const Board& b);
 
 // Prefixes a library error with the argument it came from, unless the message already names
 // `value` (a loader's messages start with the path), keeping it one line.
@@ -87,6 +91,13 @@ double Median(std::vector<double> v);
 // stdout. On failure, throws Error "FLAG VALUE: WHAT failed: <the tool's last line>".
 std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
                           const std::string& flag, const std::string& value, const std::string& what);
+// Runs tools/SCRIPT with /usr/bin/python3, its output going straight to this terminal (for
+// tools that show progress); returns its exit status.
+int RunPythonToolInTerminal(const std::string& script, const std::vector<std::string>& args);
+// Thrown to leave `sbe` with this status when the message has already been printed.
+struct ExitStatus {
+  int code;
+};
 // Writes `data` to a temporary JSON file and runs tools/SCRIPT DATA OUT (a plotter).
 void RunPlotter(const std::string& script, const nlohmann::json& data, const std::string& out,
                 const std::string& flag);

@@ -9,18 +9,20 @@ int main(int argc, char** argv) {
   CLI::App app{
       "sbe: fast inference of large LSTMs with the SBE design (stall-free, column-wise\n"
       "matrix-vector order and blocking-batching), after Que et al., ASAP 2019."};
-  app.set_version_flag("--version", "sbe 0.1.0");
+  app.set_version_flag("--version", "sbe " SBE_VERSION);
   app.require_subcommand(1);
   app.footer(sbe::cli::Examples({"sbe run                      # the lrcn preset, random input",
                                  "sbe run --model deepbench-1024 --batch 4 --json",
                                  "sbe plan --board z7045 --model lrcn",
                                  "sbe simulate --board z7045 --model lrcn --json",
                                  "sbe bench --suite lrcn --json bench.json --plot bench.png",
+                                 "sbe report --summary         # lrcn: this CPU beside the paper's boards",
                                  "sbe info --model my_lstm.safetensors"}));
   sbe::cli::AddRunCommand(app);
   sbe::cli::AddPlanCommand(app);
   sbe::cli::AddSimulateCommand(app);
   sbe::cli::AddBenchCommand(app);
+  sbe::cli::AddReportCommand(app);
   sbe::cli::AddInfoCommand(app);
   try {
     app.parse(argc, argv);
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
     // CLI11 would add a second line; one line is the contract for every error.
     std::fprintf(stderr, "sbe: error: %s (see --help)\n", e.what());
     return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
+  } catch (const sbe::cli::ExitStatus& e) {
+    return e.code;
   } catch (const sbe::Error& e) {
     std::fprintf(stderr, "sbe: error: %s\n", e.what());
     return 1;

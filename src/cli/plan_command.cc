@@ -22,6 +22,7 @@ struct PlanArgs {
   std::optional<int> steps;
   bool schedule = false;
   bool json = false;
+  bool curves = false;
   std::string plot;
   uint64_t seed = 0;
 };
@@ -101,12 +102,14 @@ void RunPlan(const PlanArgs& a) {
     RunPlotter("plot_plan.py", FigureData(model.shape, board, r.steps, a.choice.max_batch), a.plot,
                "--plot");
   }
+  if (a.curves && !a.json) Fail("--curves adds the figures' data to --json: add --json");
 
   if (a.json) {
     nlohmann::json alts = nlohmann::json::array();
     for (const Plan& t : table) alts.push_back(PlanJson(t));
     nlohmann::json j = PlanJson(p);
     j["board"] = board.name;
+    j["board_info"] = BoardJson(board);
     j["model"] = model.name;
     j["model_info"] = ModelJson(model);
     j["steps"] = r.steps;
@@ -116,6 +119,7 @@ void RunPlan(const PlanArgs& a) {
     j["schedule_ops"] = schedule.ops.size();
     j["alternatives"] = alts;
     if (!a.plot.empty()) j["plot"] = a.plot;
+    if (a.curves) j["curves"] = FigureData(model.shape, board, r.steps, a.choice.max_batch);
     PrintJson(j);
     return;
   }
@@ -158,6 +162,8 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_flag("--schedule", args->schedule, "Print the start of the explicit schedule");
   cmd->add_option("--plot", args->plot, "Draw the batch-size and blocking-number figures (PNG)");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
+  cmd->add_flag("--curves", args->curves,
+                "With --json: add the predicted curves of the batch and blocking figures");
   cmd->footer(Examples({"sbe plan                                  # lrcn on the VX690T",
                         "sbe plan --board z7045 --model lrcn --json",
                         "sbe plan --board u280 --model deepbench-2048 --objective latency --max-batch 8",

@@ -138,6 +138,7 @@ void RunSimulate(const SimulateArgs& a) {
                          {{"inputs", input_saturation.inputs},
                           {"preactivations", r.saturation.preacts},
                           {"cells", r.saturation.cells}}}};
+    j["board_info"] = BoardJson(board);
     if (a.check) j["check_vs_golden"] = check;
     if (!a.output.empty()) j["output"] = a.output;
     if (!a.trace.empty()) j["trace"] = {{"path", a.trace}, {"events", r.trace.size()}, {"truncated", r.trace_truncated}};

@@ -27,6 +27,20 @@ class PlanCliTest(unittest.TestCase):
                          "--batch", "8", "--blocks", "32")
         self.assertEqual((j["batch"], j["blocks"], j["case"]), (8, 32, 3))
 
+    def test_curves_and_board_info(self):
+        j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "lrcn", "--curves")
+        info = j["board_info"]
+        self.assertEqual((info["name"], info["clock_mhz"], info["macs_per_cycle"]), ("z7045", 142, 896))
+        self.assertAlmostEqual(info["peak_gops"], j["peak_gops"])
+        curves = j["curves"]
+        # The paper's compute roofline (eq. 2) is the peak at every batch; case 3 never above it.
+        for b, gops in curves["roofline_case12"]:
+            self.assertAlmostEqual(gops, j["peak_gops"], delta=1e-6 * gops)
+        for b, gops in curves["roofline_case3"]:
+            self.assertLessEqual(gops, j["peak_gops"] * (1 + 1e-9))
+        self.assertTrue(any(c["label"].startswith("non block-batch") for c in curves["curves"]))
+        assert_one_line_error(self, run_sbe("plan", "--curves"), "--curves")
+
     def test_plot_writes_a_png(self):
         out = temp_dir(self) / "plan.png"
         j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "lrcn", "--plot", str(out))
