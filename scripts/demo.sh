@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo
-build/sbe run --model lrcn --repeat 3
+build/sbe report --summary   # lrcn: this CPU (sbe fp32, int16; oneDNN) beside the paper's boards, simulated
