@@ -318,7 +318,8 @@ def fpga_designs(sbe, boards):
         t.add(f"sbe, batch {j['batch']}", f"{info['name']}: {info['description'].split(':')[0]}",
               str(info["word_bits"]), dsps, info["clock_mhz"], j["gops"], j["gops"] / watts,
               j["gops"] / dsps, "simulated (DSPs: the PE array, one DSP per PE)")
-        data.append({"board": board, "gops": j["gops"], "watts": watts, "dsps": dsps, "batch": j["batch"]})
+        data.append({"board": info["name"], "gops": j["gops"], "watts": watts, "dsps": dsps,
+                     "batch": j["batch"]})
     return t, data
 
 
@@ -345,7 +346,7 @@ def sweep(sbe, board, mode, model="lrcn"):
                 by_blocks.setdefault(b, []).append({"blocks": nb, "gops": j["gops"],
                                                     "predicted": j["plan"]["predicted_gops"]})
     curves = plan["curves"]
-    return {"board": board, "model": model, "peak_gops": plan["peak_gops"], "points": points,
+    return {"board": plan["board"], "model": model, "peak_gops": plan["peak_gops"], "points": points,
             "by_blocks": by_blocks, "roofline_case12": curves["roofline_case12"],
             "roofline_case3": curves["roofline_case3"], "alpha_case3": curves["alpha_case3"]}
 
@@ -379,6 +380,7 @@ def arch_rows(sbe, boards):
         st, c = b["stall_cycles"], b["cycles"]
         other = st["input"] + st["recurrence"] + st["fill_drain"]
         pct = lambda v: f"{100 * v / c:.0f}%"
+        board = s["board_info"]["name"]
         t.add(board, model, batch, s["gops"], b["gops"], f"{s['gops'] / b['gops']:.2f}×",
               f"{pct(b['busy_cycles'])} / {pct(st['accumulator'])} / {pct(st['barrier'])} / "
               f"{pct(st['weights'])} / {pct(other)}")
@@ -430,9 +432,10 @@ def current_parts(sbe, boards, mode):
             if not j:
                 t.add(board, model, "–", "–", "does not fit", "–", "–", "–", "–")
                 continue
-            t.add(board, model, j["batch"], j["blocks"], j["gops"], j["plan"]["predicted_gops"],
+            name = j["board_info"]["name"]
+            t.add(name, model, j["batch"], j["blocks"], j["gops"], j["plan"]["predicted_gops"],
                   j["ms_per_sample"], j["mj_per_sample"], f"{100 * j['pe_utilization']:.0f}%")
-            data.append({"board": board, "model": model, "gops": j["gops"], "batch": j["batch"],
+            data.append({"board": name, "model": model, "gops": j["gops"], "batch": j["batch"],
                          "peak": j["board_info"]["peak_gops"]})
     return t, data
 
@@ -609,7 +612,8 @@ def full_report(args):
 
     figures = {}
     for s in sweeps:
-        figures[f"batch_blocks_{s['board']}"] = f"batch_blocks_{s['board']}.png"
+        # Board names come from their files: keep them to characters safe in a file name.
+        figures[f"batch_blocks_{s['board']}"] = "batch_blocks_" + re.sub(r"[^A-Za-z0-9_.-]", "_", s["board"]) + ".png"
         sweep_figure(s, out / figures[f"batch_blocks_{s['board']}"])
     figures["cpu_lrcn"] = "cpu_lrcn.png"
     bench_figure(lrcn, out / figures["cpu_lrcn"])
