@@ -91,6 +91,13 @@ class ReportCliTest(unittest.TestCase):
         for text in ("23.7×", "1.3×", "1/208", "1/19.2"):
             self.assertIn(text, md)
 
+        # Section 2: every board preset simulated beside the paper's five published designs.
+        headers, rows = next(t for t in tables if t[0][0] == "design")
+        src = headers.index("source")
+        self.assertEqual(sum(row[src] == "published" for row in rows), 5)
+        simulated = {row[1].split(":")[0] for row in rows if row[src].startswith("simulated")}
+        self.assertEqual(simulated, {"vx690t", "z7045", "u280", "zu9eg"})
+
         data = json.loads((out / "report.json").read_text())
         self.assertEqual(data["mode"], "quick")
         for p in data["platforms"]:
