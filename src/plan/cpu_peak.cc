@@ -157,13 +157,9 @@ double MeasurePeakInt16Gmacs(int threads) {
   std::atomic<int64_t> sink{0};
   double best = 0;
   for (int rep = 0; rep < 2; ++rep) {
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] { sink += HWY_DYNAMIC_DISPATCH(Int16MacLoop)(iterations, static_cast<int16_t>(t + 2)); });
-    }
-    for (auto& th : pool) th.join();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s = TimeOnThreads(threads, [&](int t) {
+      sink += HWY_DYNAMIC_DISPATCH(Int16MacLoop)(iterations, static_cast<int16_t>(t + 2));
+    });
     const double macs = static_cast<double>(HWY_DYNAMIC_DISPATCH(Int16MacsPerIteration)()) * iterations * threads;
     best = std::max(best, macs / s * 1e-9);
   }
