@@ -56,7 +56,8 @@ struct CellJob {
   const PackedCell<P>* cell;
   ThreadPool* pool;
   bool stall_free;
-  int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, input_blocks;
+  int64_t T, B, H, N, tiles, chunks, tiles_per_chunk;
+  int64_t input_rows;  // rows of the input part per row block
   bool reverse;
   const W* in;  // (T*B, in_stride)
   int64_t in_stride;
@@ -88,34 +89,38 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
   w.h_frac = h_frac;
 }
 
-// 1. The input part of this thread's chunks for every (step, sample) row at once.
+// 1. The input part of this thread's chunks for every (step, sample) row at once: per block
+// of rows (sized so that the rows' partial sums stay in L2), every column block of W_x (a
+// unit tile's share stays in L1 while the rows pass), tile by tile.
 template <typename P>
 void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = BestTarget().group<typename P::Weight>();
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
-  const int64_t steps = cell.wx.col_steps;
-  const int64_t per_block = (steps + job.input_blocks - 1) / job.input_blocks;
+  const int64_t steps = cell.wx.col_steps, per_block = cell.wx.block_steps;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
-  for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
-    const int64_t s1 = std::min(steps, s0 + per_block);
-    const bool first = s0 == 0, last = s1 == steps;
-    for (int64_t c = thread; c < job.chunks; c += threads) {
-      for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
-        work.w = cell.wx.At(tile, s0 * kPer);
-        work.steps = s1 - s0;
-        work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
-        work.bias = cell.bias.data() + tile * N4;
-        SetShift<P>(work, cell.x_shift, cell.h_frac);
-        for (int64_t r0 = 0; r0 < rows; r0 += group) {
-          work.n = static_cast<int>(std::min<int64_t>(group, rows - r0));
-          for (int j = 0; j < work.n; ++j) {
-            typename P::Acc* g = job.gx + ((r0 + j) * job.tiles + tile) * N4;
-            work.x[j] = job.in + (r0 + j) * job.in_stride + s0 * kPer;
-            work.init[j] = first ? nullptr : g;
-            work.out[j] = g;
+  for (int64_t r0 = 0; r0 < rows; r0 += job.input_rows) {
+    const int64_t r1 = std::min(rows, r0 + job.input_rows);
+    for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
+      const int64_t s1 = std::min(steps, s0 + per_block);
+      const bool first = s0 == 0, last = s1 == steps;
+      for (int64_t c = thread; c < job.chunks; c += threads) {
+        for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
+          work.w = cell.wx.At(tile, s0 * kPer);
+          work.steps = s1 - s0;
+          work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
+          work.bias = cell.bias.data() + tile * N4;
+          SetShift<P>(work, cell.x_shift, cell.h_frac);
+          for (int64_t g0 = r0; g0 < r1; g0 += group) {
+            work.n = static_cast<int>(std::min<int64_t>(group, r1 - g0));
+            for (int j = 0; j < work.n; ++j) {
+              typename P::Acc* g = job.gx + ((g0 + j) * job.tiles + tile) * N4;
+              work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
+              work.init[j] = first ? nullptr : g;
+              work.out[j] = g;
+            }
+            RunTile(work);
           }
-          RunTile(work);
         }
       }
     }
@@ -214,6 +219,8 @@ class Engine {
 
   int threads() const { return pool_.size(); }
   const Plan& plan() const { return plan_; }
+  // Rows per row block of each cell's input part (empty before the first run).
+  const std::vector<int64_t>& input_rows() const { return input_rows_; }
   int64_t saturated_preacts() const { return std::accumulate(sat_preacts_.begin(), sat_preacts_.end(), int64_t{0}); }
   int64_t saturated_cells() const { return std::accumulate(sat_cells_.begin(), sat_cells_.end(), int64_t{0}); }
 
@@ -254,7 +261,7 @@ class Engine {
         job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
         job.chunks = chunks_;
         job.tiles_per_chunk = tiles_per_chunk_;
-        job.input_blocks = InputBlocks(job.cell->wx);
+        job.input_rows = input_rows_[cell_index];
         job.reverse = dir == 1 || (!shape_.bidirectional && shape_.reverse);
         job.in = in; job.in_stride = in_stride;
         job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
@@ -281,16 +288,38 @@ class Engine {
   }
 
  private:
-  // Column blocks of W_x for the hoisted input part: the plan's, or more, so that a unit
-  // tile's block (reused by all T x B rows) stays in a quarter of L1 next to the rows that
-  // stream past it (int16 lrcn batch 32 went from 55 to 40 ms when the plan's 256-column
-  // blocks, 16 KiB per tile, were cut to fit).
-  int64_t InputBlocks(const PackedGates<W>& wx) const {
+  // Column blocks of W_x for the hoisted input part, in steps: the plan's, or smaller, so that
+  // a unit tile's block (reused by all rows of a row block) stays in a quarter of L1 next to
+  // the rows that stream past it (int16 lrcn batch 32 went from 55 to 40 ms when the plan's
+  // 256-column blocks, 16 KiB per tile, were cut to fit).
+  int64_t InputBlockSteps(const PackedGates<W>& wx) const {
     const int64_t l1 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(1), 16 << 10);
     const int64_t step_bytes = wx.step_elements * static_cast<int64_t>(sizeof(W));
     const int64_t steps_in_l1 = std::max<int64_t>(8, l1 / 4 / step_bytes);
     const int64_t blocks = std::max<int64_t>(plan_.input_blocks, (wx.col_steps + steps_in_l1 - 1) / steps_in_l1);
-    return std::clamp<int64_t>(blocks, 1, wx.col_steps);
+    return (wx.col_steps + blocks - 1) / std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1));
+  }
+
+  // Rows of the input part per row block. Every column block of W_x parks the rows' partial
+  // sums; over all T x B rows they outgrow L2 (4 MiB at lrcn batch 32), and each block would
+  // reload them from L3. Rows in blocks that keep a thread's partial sums in half of L2 avoid
+  // that, at the price of reading W_x once per row block: worth it only where W_x comes from
+  // L3 (not DRAM) and those reads are fewer bytes than the partial sums' round trips.
+  int64_t InputRows(const PackedGates<W>& wx, int64_t rows) const {
+    constexpr int kPer = PackedGates<W>::kColumnsPerStep;
+    const CpuInfo& cpu = GetCpuInfo();
+    const int64_t group = BestTarget().group<W>(), threads = pool_.size();
+    const int64_t my_tiles = std::min(wx.tiles, (chunks_ + threads - 1) / threads * tiles_per_chunk_);
+    const int64_t sums_bytes = my_tiles * wx.step_elements / kPer * static_cast<int64_t>(sizeof(A));
+    const int64_t row_bytes = sums_bytes + wx.block_steps * kPer * static_cast<int64_t>(sizeof(W));
+    const int64_t fit = std::max(group, std::max<int64_t>(cpu.DataCacheBytes(2), 256 << 10) / 2 / row_bytes / group * group);
+    if (fit >= rows) return rows;
+    const int64_t wx_bytes = static_cast<int64_t>(wx.data.size() * sizeof(W));
+    if (wx_bytes > cpu.DataCacheBytes(3) / 2) return rows;
+    const int64_t column_blocks = (wx.col_steps + wx.block_steps - 1) / wx.block_steps;
+    const int64_t weight_reads = (rows + fit - 1) / fit * (wx_bytes / threads);
+    const int64_t sum_trips = column_blocks * 2 * rows * sums_bytes;
+    return weight_reads < sum_trips ? fit : rows;
   }
 
   // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
@@ -316,6 +345,14 @@ class Engine {
       // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
       if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
       chunks_ = (tiles + tiles_per_chunk_ - 1) / tiles_per_chunk_;
+      // The weights in the schedule's column blocks: a chunk's tiles of W_h for one chunk of
+      // h, and W_x's input blocks, each one contiguous stream.
+      input_rows_.clear();
+      for (PackedCell<P>& cell : cells_) {
+        cell.wh.Reblock((tiles_per_chunk_ * N + PackedGates<W>::kColumnsPerStep - 1) / PackedGates<W>::kColumnsPerStep);
+        cell.wx.Reblock(InputBlockSteps(cell.wx));
+        input_rows_.push_back(InputRows(cell.wx, T * B));
+      }
       const int64_t widest = std::max(RoundUp(I, 2), RoundUp(D * H, 2));
       ws.layer_a.assign(T * B * widest, 0);
       ws.layer_b.assign(T * B * widest, 0);
@@ -346,6 +383,7 @@ class Engine {
   Workspace<P> ws_;
   Plan plan_;
   int64_t chunks_ = 1, tiles_per_chunk_ = 1;
+  std::vector<int64_t> input_rows_;  // per cell
   std::vector<int64_t> sat_preacts_, sat_cells_;
 };
 
@@ -393,13 +431,15 @@ std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
   return cells;
 }
 
-nlohmann::json CommonDetails(const Plan& plan, int threads, bool stall_free) {
+template <typename P>
+nlohmann::json CommonDetails(const Engine<P>& engine, bool stall_free) {
   const Target& t = BestTarget();
-  return {{"threads", threads},
+  return {{"threads", engine.threads()},
+          {"input_rows_per_block", engine.input_rows()},
           {"schedule", stall_free ? "stall-free" : "barrier"},
           {"simd", {{"target", t.name}, {"lanes", t.lanes}, {"samples_per_kernel_fp32", t.group_f32},
                    {"samples_per_kernel_int16", t.group_i16}}},
-          {"plan", plan.ToString()}};
+          {"plan", engine.plan().ToString()}};
 }
 
 FixedOutput RunEngine(Engine<Int16>& engine, const LstmShape& s, const FixedInput& input,
@@ -431,7 +471,7 @@ class CpuFp32Executor final : public Executor {
     return out;
   }
   nlohmann::json Details() const override {
-    return CommonDetails(engine_.plan(), engine_.threads(), stall_free_);
+    return CommonDetails(engine_, stall_free_);
   }
 
  private:
@@ -455,7 +495,7 @@ class CpuInt16Executor final : public FixedPointExecutor {
   std::string name() const override { return "cpu"; }
   nlohmann::json Details() const override {
     nlohmann::json j = FixedPointExecutor::Details();
-    j.update(CommonDetails(engine_.plan(), engine_.threads(), stall_free_));
+    j.update(CommonDetails(engine_, stall_free_));
     if (fallback_) j["fallback"] = "golden scalar code (formats need left shifts)";
     return j;
   }

@@ -4,6 +4,7 @@
 #define HWY_TARGET_INCLUDE "cpu/kernels.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+#include <hwy/cache_control.h>
 #include <hwy/contrib/math/math-inl.h>
 
 #include <cstring>
@@ -150,24 +151,44 @@ HWY_INLINE void CellF32(const TileWorkF32& work, int j, const VF (&pre)[4]) {
 }
 
 // ---------------------------------------------------------------- the tile kernels
+// Weights that stream from L3 or DRAM (W_h of deepbench-2048, W_x once) are requested this
+// far ahead of the multiply-adds that need them: the hardware prefetchers alone left the
+// kernels waiting on loads. The packing makes the bytes ahead the ones read next
+// (packed_gates.h).
+//
+// Every loop over the register tile (samples j, gates g) is unrolled: a loop left rolled
+// indexes acc[][] at run time, which puts it in memory, and GCC then stored all 4G
+// accumulators on every column once the prefetch was in the loop (lrcn fp32 ran at half
+// speed).
+constexpr int64_t kPrefetchBytes = 1024;
+
+// One step of a tile (4 gate vectors of weights) is 2, 4 or 8 cache lines; a constant trip
+// count keeps the loop unrolled and the accumulators in registers.
+HWY_INLINE void PrefetchStep(const void* w) {
+  constexpr size_t kStepBytes = 4 * hn::MaxLanes(DF()) * sizeof(float);
+  const char* ahead = static_cast<const char*>(w) + kPrefetchBytes;
+  for (size_t b = 0; b < kStepBytes; b += 64) hwy::Prefetch(ahead + b);
+}
+
 // Column-wise: per column, the 4 gate vectors meet every sample's broadcast element.
 template <int G>
 HWY_INLINE void TileF32(TileWorkF32& work) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   VF acc[G][4];
-  for (int j = 0; j < G; ++j) {
-    for (int g = 0; g < 4; ++g) {
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
       acc[j][g] = work.init[j] ? hn::LoadU(d, work.init[j] + g * N) : hn::Zero(d);
     }
   }
   const float* HWY_RESTRICT w = work.w;
   const float* x[G];
-  for (int j = 0; j < G; ++j) x[j] = work.x[j];
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) x[j] = work.x[j];
   for (int64_t k = 0; k < work.steps; ++k, w += 4 * N) {
+    PrefetchStep(w);
     const VF w0 = hn::LoadU(d, w), w1 = hn::LoadU(d, w + N);
     const VF w2 = hn::LoadU(d, w + 2 * N), w3 = hn::LoadU(d, w + 3 * N);
-    for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
       const VF xk = hn::Set(d, x[j][k]);
       acc[j][0] = hn::MulAdd(w0, xk, acc[j][0]);
       acc[j][1] = hn::MulAdd(w1, xk, acc[j][1]);
@@ -175,19 +196,19 @@ HWY_INLINE void TileF32(TileWorkF32& work) {
       acc[j][3] = hn::MulAdd(w3, xk, acc[j][3]);
     }
   }
-  for (int j = 0; j < G; ++j) {
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
     switch (work.epilogue) {
       case Epilogue::kPark:
-        for (int g = 0; g < 4; ++g) hn::StoreU(acc[j][g], d, work.out[j] + g * N);
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) hn::StoreU(acc[j][g], d, work.out[j] + g * N);
         break;
       case Epilogue::kInputPart:
-        for (int g = 0; g < 4; ++g) {
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
           hn::StoreU(hn::Add(acc[j][g], hn::LoadU(d, work.bias + g * N)), d, work.out[j] + g * N);
         }
         break;
       case Epilogue::kCell: {
         VF pre[4];
-        for (int g = 0; g < 4; ++g) pre[g] = hn::Add(acc[j][g], hn::LoadU(d, work.input_part[j] + g * N));
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) pre[g] = hn::Add(acc[j][g], hn::LoadU(d, work.input_part[j] + g * N));
         CellF32(work, j, pre);
         break;
       }
@@ -202,31 +223,32 @@ HWY_INLINE void TileI16(TileWorkI16& work) {
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   VI acc[G][4];
   VI unused = hn::Zero(d);  // the second sum of ReorderWidenMulAccumulate: stays zero on x86
-  for (int j = 0; j < G; ++j) {
-    for (int g = 0; g < 4; ++g) acc[j][g] = hn::Zero(d);
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int g = 0; g < 4; ++g) acc[j][g] = hn::Zero(d);
   }
   const int16_t* HWY_RESTRICT w = work.w;
   const int16_t* x[G];
-  for (int j = 0; j < G; ++j) x[j] = work.x[j];
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) x[j] = work.x[j];
 #if HWY_TARGET == HWY_SCALAR
   // One lane cannot hold a pair: plain integers (the fallback of CPUs without SSSE3).
   (void)unused;
   int32_t sum[G][4] = {};
   for (int64_t k = 0; k < work.steps; ++k, w += 8) {
-    for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
       const int32_t x0 = x[j][2 * k], x1 = x[j][2 * k + 1];
-      for (int g = 0; g < 4; ++g) sum[j][g] += int32_t{w[2 * g]} * x0 + int32_t{w[2 * g + 1]} * x1;
+      HWY_UNROLL(8) for (int g = 0; g < 4; ++g) sum[j][g] += int32_t{w[2 * g]} * x0 + int32_t{w[2 * g + 1]} * x1;
     }
   }
-  for (int j = 0; j < G; ++j) {
-    for (int g = 0; g < 4; ++g) acc[j][g] = hn::Set(d, sum[j][g]);
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int g = 0; g < 4; ++g) acc[j][g] = hn::Set(d, sum[j][g]);
   }
 #else
   const DW dw;
   for (int64_t k = 0; k < work.steps; ++k, w += 8 * N) {
+    PrefetchStep(w);
     const auto w0 = hn::LoadU(dw, w), w1 = hn::LoadU(dw, w + 2 * N);
     const auto w2 = hn::LoadU(dw, w + 4 * N), w3 = hn::LoadU(dw, w + 6 * N);
-    for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
       int32_t pair;
       std::memcpy(&pair, x[j] + 2 * k, sizeof pair);
       const auto xk = hn::BitCast(dw, hn::Set(d, pair));
@@ -238,28 +260,28 @@ HWY_INLINE void TileI16(TileWorkI16& work) {
   }
   // Targets without a pairwise multiply-add keep odd products in `unused`; on x86 this is a
   // no-op. (Exactness holds in any case: the accumulators are exact 32-bit integer sums.)
-  for (int j = 0; j < G; ++j) {
-    for (int g = 0; g < 4; ++g) acc[j][g] = hn::RearrangeToOddPlusEven(acc[j][g], unused);
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
+    HWY_UNROLL(8) for (int g = 0; g < 4; ++g) acc[j][g] = hn::RearrangeToOddPlusEven(acc[j][g], unused);
   }
 #endif
-  for (int j = 0; j < G; ++j) {
+  HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
     VI total[4];
-    for (int g = 0; g < 4; ++g) {
+    HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
       total[g] = work.init[j] ? hn::Add(acc[j][g], hn::LoadU(d, work.init[j] + g * N)) : acc[j][g];
     }
     switch (work.epilogue) {
       case Epilogue::kPark:
-        for (int g = 0; g < 4; ++g) hn::StoreU(total[g], d, work.out[j] + g * N);
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) hn::StoreU(total[g], d, work.out[j] + g * N);
         break;
       case Epilogue::kInputPart:
-        for (int g = 0; g < 4; ++g) {
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
           hn::StoreU(SaturatedAdd32(RoundShift(total[g], work.shift), hn::LoadU(d, work.bias + g * N)),
                      d, work.out[j] + g * N);
         }
         break;
       case Epilogue::kCell: {
         VI pre[4];
-        for (int g = 0; g < 4; ++g) {
+        HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
           const VI z = SaturatedAdd32(RoundShift(total[g], work.shift),
                                       hn::LoadU(d, work.input_part[j] + g * N));
           pre[g] = Clamp16(z);

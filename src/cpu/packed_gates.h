@@ -2,12 +2,19 @@
 // (kernels.h): unit tiles of N hidden units, each holding per column (fp32) or column pair
 // (int16) the four gate vectors i, f, g, o. Units past H and the odd column are zero, so the
 // kernels never branch on edges.
+//
+// Columns are grouped in blocks (the schedule's column blocks), and within a block the tiles
+// follow each other: what a thread reads for one block of its chunk of tiles is one contiguous
+// stream, so the hardware prefetchers and the kernels' software prefetch never meet a jump
+// when W_h or W_x streams from DRAM (deepbench-2048). An engine re-blocks its weights when its
+// schedule changes (Reblock), never during a run.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "cpu/huge_pages.h"
 #include "sbe/model.h"
 
 namespace sbe::cpu {
@@ -18,25 +25,46 @@ struct PackedGates {
   int64_t tiles = 0;
   int64_t col_steps = 0;         // columns / kColumnsPerStep, rounded up
   int64_t step_elements = 0;     // 4 gates x N lanes x kColumnsPerStep
-  std::vector<T> data;
+  int64_t block_steps = 0;       // steps per column block (the last one may be shorter)
+  std::vector<T, HugePageAllocator<T>> data;
 
-  const T* At(int64_t tile, int64_t col) const {
-    return data.data() + (tile * col_steps + col / kColumnsPerStep) * step_elements;
+  // The tile's weights at column `col`; a kernel may read on to the end of col's block.
+  const T* At(int64_t tile, int64_t col) const { return data.data() + Offset(tile, col / kColumnsPerStep); }
+
+  int64_t Offset(int64_t tile, int64_t step) const {
+    const int64_t first = step / block_steps * block_steps;
+    const int64_t width = std::min(block_steps, col_steps - first);
+    return (first * tiles + tile * width + step - first) * step_elements;
+  }
+
+  // The same weights with column blocks of `steps` steps.
+  void Reblock(int64_t steps) {
+    steps = std::clamp<int64_t>(steps, 1, std::max<int64_t>(col_steps, 1));
+    if (steps == block_steps) return;
+    PackedGates<T> out = *this;
+    out.block_steps = steps;
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      for (int64_t s = 0; s < col_steps; ++s) {
+        std::copy_n(data.data() + Offset(tile, s), step_elements, out.data.data() + out.Offset(tile, s));
+      }
+    }
+    *this = std::move(out);
   }
 };
 
-// w: (4H, K) row-major, gate order i, f, g, o; n: lanes per tile.
+// w: (4H, K) row-major, gate order i, f, g, o; n: lanes per tile. One column block.
 template <typename T>
 PackedGates<T> PackGates(const T* w, int64_t hidden, int64_t cols, int n) {
   constexpr int kPer = PackedGates<T>::kColumnsPerStep;
   PackedGates<T> p;
   p.tiles = (hidden + n - 1) / n;
   p.col_steps = (cols + kPer - 1) / kPer;
+  p.block_steps = std::max<int64_t>(p.col_steps, 1);
   p.step_elements = int64_t{kNumGates} * n * kPer;
   p.data.assign(p.tiles * p.col_steps * p.step_elements, T{0});
   for (int64_t tile = 0; tile < p.tiles; ++tile) {
     for (int64_t k = 0; k < cols; ++k) {
-      T* step = p.data.data() + (tile * p.col_steps + k / kPer) * p.step_elements;
+      T* step = p.data.data() + p.Offset(tile, k / kPer);
       for (int g = 0; g < kNumGates; ++g) {
         for (int u = 0; u < n && tile * n + u < hidden; ++u) {
           step[(g * n + u) * kPer + k % kPer] = w[(g * hidden + tile * n + u) * cols + k];

@@ -107,6 +107,33 @@ TEST(CpuEngine, Fp32PresetWithinTolerance) {
   EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-4);
 }
 
+// Wide enough that the input part's rows come in several row blocks (their partial sums
+// would outgrow L2) and both weight matrices in several column blocks, each re-packed into
+// one stream per chunk: fp32 still within 1e-5 of the reference, int16 still bit-exact.
+TEST(CpuEngine, RowAndColumnBlocksKeepResultsExact) {
+  const Case c{{300, 257, 1, false, true}, 40, 9, true};
+  const LstmModel m = MakeRandomModel(c.shape, 8, "random");
+  const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 4, c.lengths);
+  const LstmResult<double> want = RunReference(m, in);
+  ExecutorOptions o;
+  o.threads = 2;
+  std::unique_ptr<Executor> fp32 = cpu::MakeCpuExecutor(m, o);
+  const LstmOutput got = fp32->Run(in);
+  EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-5);
+  EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-5);
+  const nlohmann::json details = fp32->Details();
+  ASSERT_EQ(details["input_rows_per_block"].size(), 1u);
+  EXPECT_LT(details["input_rows_per_block"][0].get<int64_t>(), c.steps * c.batch) << details.dump();
+
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 7, c.lengths);
+  const FixedOutput want_fixed = RunGolden(q, x);
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(fmt::format("{} threads", threads));
+    ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, "stall-free"), want_fixed);
+  }
+}
+
 TEST(CpuEngine, Int16BitExactOnGoldenFixtures) {
   for (const char* schedule : {"stall-free", "barrier"}) {
     testing::ExpectBitExactOnGoldenFixtures([&](const QuantizedModel& q, const FixedInput& x) {
