@@ -3,7 +3,7 @@
 //  1. the input part W_x x_t for all steps at once (weights reused T x B times), tile by tile;
 //  2. the recurrence, column-wise: W_h's column blocks meet the batch in a fixed order, with
 //     the partial sums parked between blocks and the cell epilogue fused into the last one.
-// Threads own interleaved chunks of hidden units. Under the stall-free schedule a thread
+// Each thread owns neighbouring chunks of hidden units. Under the stall-free schedule a thread
 // starts column block c of step t+1 as soon as chunk c of h_t is out (a flag per chunk), so no
 // thread waits for the slowest one at a step boundary; the barrier schedule waits for all.
 #include <algorithm>
@@ -56,7 +56,7 @@ struct CellJob {
   const PackedCell<P>* cell;
   ThreadPool* pool;
   bool stall_free;
-  int64_t T, B, H, N, tiles, chunks, tiles_per_chunk;
+  int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, chunks_per_thread;
   int64_t input_rows;  // rows of the input part per row block
   bool reverse;
   const W* in;  // (T*B, in_stride)
@@ -76,6 +76,9 @@ struct CellJob {
   int64_t* saturated_cells;
 
   int64_t ChunkBegin(int64_t c) const { return c * tiles_per_chunk; }
+  // Thread t owns the chunks [FirstChunk(t), FirstChunk(t + 1)): neighbours, so that its share
+  // of each column block of W_h is one stream (packed_gates.h).
+  int64_t FirstChunk(int64_t thread) const { return std::min(chunks, thread * chunks_per_thread); }
   int64_t ChunkEnd(int64_t c) const { return std::min(tiles, (c + 1) * tiles_per_chunk); }
   int64_t Time(int64_t s, int64_t b) const { return reverse ? lens[b] - 1 - s : s; }
 };
@@ -93,7 +96,7 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
 // of rows (sized so that the rows' partial sums stay in L2), every column block of W_x (a
 // unit tile's share stays in L1 while the rows pass), tile by tile.
 template <typename P>
-void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
+void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = BestTarget().group<typename P::Weight>();
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
@@ -104,7 +107,7 @@ void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
     for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
       const int64_t s1 = std::min(steps, s0 + per_block);
       const bool first = s0 == 0, last = s1 == steps;
-      for (int64_t c = thread; c < job.chunks; c += threads) {
+      for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
         for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
           work.w = cell.wx.At(tile, s0 * kPer);
           work.steps = s1 - s0;
@@ -129,7 +132,7 @@ void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
 
 // 2. The recurrence over this thread's chunks.
 template <typename P>
-void Recurrence(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
+void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = BestTarget().group<typename P::Weight>();
   const int64_t N4 = 4 * job.N;
@@ -148,7 +151,7 @@ void Recurrence(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
       const int64_t col0 = job.ChunkBegin(cb) * job.N;
       const int64_t col1 = std::min(job.H, job.ChunkEnd(cb) * job.N);
       const bool first = cb == 0, last = cb == job.chunks - 1;
-      for (int64_t c = thread; c < job.chunks; c += threads) {
+      for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
         for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
           work.w = cell.wh.At(tile, col0);
           work.steps = (col1 - col0 + kPer - 1) / kPer;
@@ -183,9 +186,9 @@ template <typename P>
 void RunCellJob(void* context, int thread) {
   const CellJob<P>& job = *static_cast<const CellJob<P>*>(context);
   Work<P> work;
-  InputPart(job, thread, job.pool->size(), work);
+  InputPart(job, thread, work);
   // A thread without chunks has nothing to wait for, unless the barrier needs it.
-  if (thread < job.chunks || !job.stall_free) Recurrence(job, thread, job.pool->size(), work);
+  if (job.FirstChunk(thread) < job.chunks || !job.stall_free) Recurrence(job, thread, work);
   job.saturated_preacts[thread] += work.saturated_preacts;
   job.saturated_cells[thread] += work.saturated_cells;
 }
@@ -266,6 +269,7 @@ class Engine {
         job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
         job.chunks = chunks_;
         job.tiles_per_chunk = tiles_per_chunk_;
+        job.chunks_per_thread = ChunksPerThread();
         job.input_rows = input_rows_[cell_index];
         job.reverse = dir == 1 || (!shape_.bidirectional && shape_.reverse);
         job.in = in; job.in_stride = in_stride;
@@ -317,7 +321,7 @@ class Engine {
     constexpr int kPer = PackedGates<W>::kColumnsPerStep;
     const CpuInfo& cpu = GetCpuInfo();
     const int64_t group = BestTarget().group<W>(), threads = pool_.size();
-    const int64_t my_tiles = std::min(wx.tiles, (chunks_ + threads - 1) / threads * tiles_per_chunk_);
+    const int64_t my_tiles = std::min(wx.tiles, ChunksPerThread() * tiles_per_chunk_);
     const int64_t sums_bytes = my_tiles * wx.step_elements / kPer * static_cast<int64_t>(sizeof(A));
     const int64_t row_bytes = sums_bytes + wx.block_steps * kPer * static_cast<int64_t>(sizeof(W));
     const int64_t fit = std::max(group, std::max<int64_t>(cpu.DataCacheBytes(2), 256 << 10) / 2 / row_bytes / group * group);
@@ -329,6 +333,8 @@ class Engine {
     const int64_t sum_trips = column_blocks * 2 * rows * sums_bytes;
     return weight_reads < sum_trips ? fit : rows;
   }
+
+  int64_t ChunksPerThread() const { return (chunks_ + pool_.size() - 1) / pool_.size(); }
 
   // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
   void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens) {
@@ -357,7 +363,8 @@ class Engine {
       // h, and W_x's input blocks, each one contiguous stream.
       input_rows_.clear();
       for (PackedCell<P>& cell : cells_) {
-        cell.wh.Reblock((tiles_per_chunk_ * N + PackedGates<W>::kColumnsPerStep - 1) / PackedGates<W>::kColumnsPerStep);
+        cell.wh.Reblock((tiles_per_chunk_ * N + PackedGates<W>::kColumnsPerStep - 1) / PackedGates<W>::kColumnsPerStep,
+                      ChunksPerThread() * tiles_per_chunk_);
         cell.wx.Reblock(InputBlockSteps(cell.wx));
         input_rows_.push_back(InputRows(cell.wx, T * B));
       }

@@ -3,11 +3,14 @@
 // (int16) the four gate vectors i, f, g, o. Units past H and the odd column are zero, so the
 // kernels never branch on edges.
 //
-// Columns are grouped in blocks (the schedule's column blocks), and within a block the tiles
-// follow each other: what a thread reads for one block of its chunk of tiles is one contiguous
-// stream, so the hardware prefetchers and the kernels' software prefetch never meet a jump
-// when W_h or W_x streams from DRAM (deepbench-2048). An engine re-blocks its weights when its
-// schedule changes (Reblock), never during a run.
+// Columns are grouped in blocks (the schedule's column blocks) and tiles in groups (one
+// thread's tiles); a group holds all its blocks, and within a block its tiles follow each
+// other. What a thread reads for one column block is then one contiguous stream, and the
+// threads' streams are far apart. Both matter when W_h streams from DRAM every step
+// (deepbench-2048): with tiles walked at a 128 KiB stride one thread was 2x slower, and with
+// the threads' shares of a block side by side two threads were no faster than one
+// (docs/PERFORMANCE.md). An engine re-blocks its weights when its schedule changes
+// (Reblock), never during a run.
 #pragma once
 
 #include <algorithm>
@@ -26,23 +29,28 @@ struct PackedGates {
   int64_t col_steps = 0;         // columns / kColumnsPerStep, rounded up
   int64_t step_elements = 0;     // 4 gates x N lanes x kColumnsPerStep
   int64_t block_steps = 0;       // steps per column block (the last one may be shorter)
+  int64_t group_tiles = 1;       // tiles per group: each group holds all its column blocks
   std::vector<T, HugePageAllocator<T>> data;
 
   // The tile's weights at column `col`; a kernel may read on to the end of col's block.
   const T* At(int64_t tile, int64_t col) const { return data.data() + Offset(tile, col / kColumnsPerStep); }
 
   int64_t Offset(int64_t tile, int64_t step) const {
+    const int64_t group = tile / group_tiles * group_tiles;
+    const int64_t in_group = std::min(group_tiles, tiles - group);
     const int64_t first = step / block_steps * block_steps;
     const int64_t width = std::min(block_steps, col_steps - first);
-    return (first * tiles + tile * width + step - first) * step_elements;
+    return (group * col_steps + first * in_group + (tile - group) * width + step - first) * step_elements;
   }
 
-  // The same weights with column blocks of `steps` steps.
-  void Reblock(int64_t steps) {
+  // The same weights with column blocks of `steps` steps and groups of `group` tiles (0: one).
+  void Reblock(int64_t steps, int64_t group = 0) {
     steps = std::clamp<int64_t>(steps, 1, std::max<int64_t>(col_steps, 1));
-    if (steps == block_steps) return;
+    group = std::clamp<int64_t>(group == 0 ? tiles : group, 1, std::max<int64_t>(tiles, 1));
+    if (steps == block_steps && group == group_tiles) return;
     PackedGates<T> out = *this;
     out.block_steps = steps;
+    out.group_tiles = group;
     for (int64_t tile = 0; tile < tiles; ++tile) {
       for (int64_t s = 0; s < col_steps; ++s) {
         std::copy_n(data.data() + Offset(tile, s), step_elements, out.data.data() + out.Offset(tile, s));
@@ -60,6 +68,7 @@ PackedGates<T> PackGates(const T* w, int64_t hidden, int64_t cols, int n) {
   p.tiles = (hidden + n - 1) / n;
   p.col_steps = (cols + kPer - 1) / kPer;
   p.block_steps = std::max<int64_t>(p.col_steps, 1);
+  p.group_tiles = std::max<int64_t>(p.tiles, 1);
   p.step_elements = int64_t{kNumGates} * n * kPer;
   p.data.assign(p.tiles * p.col_steps * p.step_elements, T{0});
   for (int64_t tile = 0; tile < p.tiles; ++tile) {

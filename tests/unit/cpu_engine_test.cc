@@ -8,6 +8,7 @@
 #include "common/random.h"
 #include "cpu/cpu_engine.h"
 #include "cpu/kernels.h"
+#include "cpu/packed_gates.h"
 #include "expect_error.h"
 #include "golden_contract.h"
 #include "sbe/executor.h"
@@ -105,6 +106,40 @@ TEST(CpuEngine, Fp32PresetWithinTolerance) {
   const LstmOutput got = cpu::MakeCpuExecutor(m, ExecutorOptions{})->Run(in);
   EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-4);
   EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-4);
+}
+
+// Every (block, group) layout holds every weight where At() says, for both precisions.
+template <typename T>
+void ExpectReblockKeepsWeights() {
+  constexpr int kPer = cpu::PackedGates<T>::kColumnsPerStep;
+  const int64_t hidden = 37, cols = 23;
+  const int n = 8;
+  std::vector<T> w(4 * hidden * cols);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<T>(static_cast<int>(i % 251) - 125);
+  cpu::PackedGates<T> p = cpu::PackGates(w.data(), hidden, cols, n);
+  for (int64_t steps : {1, 2, 5, 12}) {
+    for (int64_t group : {1, 2, 3, 0}) {
+      p.Reblock(steps, group);
+      for (int64_t tile = 0; tile < p.tiles; ++tile) {
+        for (int64_t k = 0; k < cols; ++k) {
+          const T* step = p.At(tile, k);
+          for (int g = 0; g < 4; ++g) {
+            for (int u = 0; u < n; ++u) {
+              const int64_t unit = tile * n + u;
+              const T want = unit < hidden ? w[(g * hidden + unit) * cols + k] : T{0};
+              ASSERT_EQ(step[(g * n + u) * kPer + k % kPer], want)
+                  << "steps " << steps << " group " << group << " tile " << tile << " col " << k;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuEngine, ReblockingKeepsEveryWeight) {
+  ExpectReblockKeepsWeights<float>();
+  ExpectReblockKeepsWeights<int16_t>();
 }
 
 // Wide enough that the input part's rows come in several row blocks (their partial sums
