@@ -43,7 +43,25 @@ int64_t RoundShift(int64_t v, int shift);
 // Converts an integer in format `from` to format `to`: RoundShift then Saturate.
 int64_t Convert(int64_t v, QFormat from, QFormat to);
 // Quantises a real value: round half up of x * 2^frac, saturated. NaN maps to 0.
-int64_t Quantize(double x, QFormat f);
+// Quantizer holds the scale of one format and is inline: an int16 executor quantises every
+// input value on every run (1.8 M of them for lrcn at batch 32), where a call into libm's
+// floor per value cost 10% of the run.
+struct Quantizer {
+  explicit Quantizer(QFormat f)
+      : scale(f.frac_bits >= 0 ? static_cast<double>(int64_t{1} << f.frac_bits)
+                               : 1.0 / static_cast<double>(int64_t{1} << -f.frac_bits)),
+        max(static_cast<double>(f.max_int())), min(static_cast<double>(f.min_int())) {}
+  int64_t operator()(double x) const {
+    if (x != x) return 0;  // NaN
+    const double v = x * scale + 0.5;  // x * 2^frac is exact: a power-of-two scale
+    if (v >= max) return static_cast<int64_t>(max);      // floor(v) >= max
+    if (v < min + 1.0) return static_cast<int64_t>(min);  // floor(v) <= min
+    const int64_t t = static_cast<int64_t>(v);           // toward zero; floor below:
+    return static_cast<double>(t) > v ? t - 1 : t;
+  }
+  double scale, max, min;
+};
+inline int64_t Quantize(double x, QFormat f) { return Quantizer(f)(x); }
 inline double Dequantize(int64_t v, QFormat f) { return static_cast<double>(v) * f.scale(); }
 
 // The largest frac_bits with which `max_abs` still fits `bits` bits after rounding

@@ -12,8 +12,8 @@ namespace {
 
 using fx::QFormat;
 
-int64_t QuantizeCounted(float v, QFormat f, int64_t limit, int64_t* saturated) {
-  const int64_t q = fx::Quantize(v, f);
+int64_t QuantizeCounted(float v, const fx::Quantizer& quantize, int64_t limit, int64_t* saturated) {
+  const int64_t q = quantize(v);
   if (q > limit || q < -limit || std::isnan(v)) ++*saturated;
   return std::clamp(q, -limit, limit);
 }
@@ -73,23 +73,23 @@ FixedInput QuantizeInput(const QuantizedModel& m, const LstmInput& in, Saturatio
   FixedInput q;
   q.seq_lens = in.seq_lens;
   q.x = Tensor<int16_t>(in.x.shape);
+  const fx::Quantizer quantize_x(first.input_format);
   for (size_t i = 0; i < in.x.data.size(); ++i) {
-    q.x.data[i] = static_cast<int16_t>(
-        QuantizeCounted(in.x.data[i], first.input_format, first.input_limit, &counts->inputs));
+    q.x.data[i] = static_cast<int16_t>(QuantizeCounted(in.x.data[i], quantize_x, first.input_limit, &counts->inputs));
   }
   const int64_t per_cell = in.batch() * m.shape.hidden_size;
   if (!in.h0.empty()) {
     q.h0 = Tensor<int16_t>(in.h0.shape);
     for (size_t i = 0; i < in.h0.data.size(); ++i) {
       const QFormat f = m.layers[i / per_cell / m.shape.directions()].h_format;
-      q.h0.data[i] = static_cast<int16_t>(QuantizeCounted(in.h0.data[i], f, f.max_int(), &counts->inputs));
+      q.h0.data[i] = static_cast<int16_t>(QuantizeCounted(in.h0.data[i], fx::Quantizer(f), f.max_int(), &counts->inputs));
     }
   }
   if (!in.c0.empty()) {
     q.c0 = Tensor<int32_t>(in.c0.shape);
     for (size_t i = 0; i < in.c0.data.size(); ++i) {
       q.c0.data[i] = static_cast<int32_t>(
-          QuantizeCounted(in.c0.data[i], fx::kCell, fx::kCell.max_int(), &counts->inputs));
+          QuantizeCounted(in.c0.data[i], fx::Quantizer(fx::kCell), fx::kCell.max_int(), &counts->inputs));
     }
   }
   return q;

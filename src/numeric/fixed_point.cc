@@ -27,17 +27,6 @@ int64_t Convert(int64_t v, QFormat from, QFormat to) {
   return Saturate(RoundShift(v, from.frac_bits - to.frac_bits), to.bits);
 }
 
-int64_t Quantize(double x, QFormat f) {
-  if (std::isnan(x)) return 0;
-  // x * 2^frac is exact in double (a power-of-two scale), and cheaper than std::ldexp.
-  const double scale = f.frac_bits >= 0 ? static_cast<double>(int64_t{1} << f.frac_bits)
-                                        : 1.0 / static_cast<double>(int64_t{1} << -f.frac_bits);
-  const double scaled = std::floor(x * scale + 0.5);
-  if (scaled >= static_cast<double>(f.max_int())) return f.max_int();
-  if (scaled <= static_cast<double>(f.min_int())) return f.min_int();
-  return static_cast<int64_t>(scaled);
-}
-
 int NaturalFracBits(double max_abs, int bits) {
   constexpr int kMaxFrac = 30;
   const QFormat probe{bits, 0};

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "sbe/fixed_point.h"
 
@@ -34,6 +35,30 @@ TEST(FixedPoint, QuantizeRoundsAndSaturates) {
   EXPECT_EQ(Quantize(-1e30, kPreact), -32768);
   EXPECT_EQ(Quantize(NAN, kPreact), 0);
   EXPECT_EQ(Quantize(-0.75 / 2048, kPreact), -1);  // -1.5 LSB -> -1 (half up)
+}
+
+// The inline Quantizer against the definition written out with std::floor, on the values
+// where an inline floor could go wrong: around every half, at the saturation limits, huge,
+// infinite and NaN inputs, for formats with positive, zero and negative frac_bits.
+TEST(FixedPoint, QuantizerEqualsRoundHalfUpDefinition) {
+  const auto definition = [](double x, QFormat f) -> int64_t {
+    if (std::isnan(x)) return 0;
+    const double scaled = std::floor(std::ldexp(x, f.frac_bits) + 0.5);
+    if (scaled >= static_cast<double>(f.max_int())) return f.max_int();
+    if (scaled <= static_cast<double>(f.min_int())) return f.min_int();
+    return static_cast<int64_t>(scaled);
+  };
+  std::vector<double> xs = {0.0, -0.0, 1e300, -1e300, INFINITY, -INFINITY, NAN, 1e-300, -1e-300};
+  for (int k = -70000; k <= 70000; ++k) {
+    for (double d : {-1e-9, 0.0, 1e-9}) xs.push_back(k * 0.5 + d);
+  }
+  for (QFormat f : {QFormat{16, 15}, QFormat{16, 0}, QFormat{16, -3}, QFormat{16, 8}, QFormat{32, 15}}) {
+    const Quantizer q(f);
+    for (double x : xs) {
+      const double in = std::ldexp(x, -f.frac_bits);  // x on the integer grid of f
+      ASSERT_EQ(q(in), definition(in, f)) << f.ToString() << " x " << in;
+    }
+  }
 }
 
 TEST(FixedPoint, NaturalFracBitsUsesTheWholeRange) {
