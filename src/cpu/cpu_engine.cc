@@ -28,7 +28,8 @@
 namespace sbe::cpu {
 namespace {
 
-int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+int64_t CeilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
+int64_t RoundUp(int64_t v, int64_t m) { return CeilDiv(v, m) * m; }
 
 // Precision traits: what the kernels multiply (Weight) and accumulate in (Acc).
 struct Fp32 {
@@ -154,7 +155,7 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
       for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
         for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
           work.w = cell.wh.At(tile, col0);
-          work.steps = (col1 - col0 + kPer - 1) / kPer;
+          work.steps = CeilDiv(col1 - col0, kPer);
           work.epilogue = last ? Epilogue::kCell : Epilogue::kPark;
           work.y_units = static_cast<int>(std::min(job.N, job.H - tile * job.N));
           for (int64_t i0 = 0; i0 < n_active; i0 += group) {
@@ -232,7 +233,7 @@ class Engine {
            const std::vector<int64_t>& seq_lens, Tensor<W>* y, Tensor<W>* h_n, Tensor<A>* c_n) {
     const int64_t T = x.shape[0], B = x.shape[1], I = shape_.input_size, H = shape_.hidden_size;
     const int D = shape_.directions();
-    const int64_t N = BestTarget().lanes, tiles = (H + N - 1) / N, Hp = RoundUp(tiles * N, 2);
+    const int64_t N = BestTarget().lanes, tiles = CeilDiv(H, N), Hp = RoundUp(tiles * N, 2);
     Prepare(T, B, seq_lens);
     Workspace<P>& ws = ws_;
     sat_preacts_.assign(pool_.size(), 0);
@@ -308,8 +309,8 @@ class Engine {
     const int64_t l1 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(1), 16 << 10);
     const int64_t step_bytes = wx.step_elements * static_cast<int64_t>(sizeof(W));
     const int64_t steps_in_l1 = std::max<int64_t>(8, l1 / 2 / step_bytes);
-    const int64_t blocks = std::max<int64_t>(plan_.input_blocks, (wx.col_steps + steps_in_l1 - 1) / steps_in_l1);
-    return (wx.col_steps + blocks - 1) / std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1));
+    const int64_t blocks = std::max<int64_t>(plan_.input_blocks, CeilDiv(wx.col_steps, steps_in_l1));
+    return CeilDiv(wx.col_steps, std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1)));
   }
 
   // Rows of the input part per row block. Every column block of W_x parks the rows' partial
@@ -328,18 +329,18 @@ class Engine {
     if (fit >= rows) return rows;
     const int64_t wx_bytes = static_cast<int64_t>(wx.data.size() * sizeof(W));
     if (wx_bytes > cpu.DataCacheBytes(3) / 2) return rows;
-    const int64_t column_blocks = (wx.col_steps + wx.block_steps - 1) / wx.block_steps;
-    const int64_t weight_reads = (rows + fit - 1) / fit * (wx_bytes / threads);
+    const int64_t column_blocks = CeilDiv(wx.col_steps, wx.block_steps);
+    const int64_t weight_reads = CeilDiv(rows, fit) * (wx_bytes / threads);
     const int64_t sum_trips = column_blocks * 2 * rows * sums_bytes;
     return weight_reads < sum_trips ? fit : rows;
   }
 
-  int64_t ChunksPerThread() const { return (chunks_ + pool_.size() - 1) / pool_.size(); }
+  int64_t ChunksPerThread() const { return CeilDiv(chunks_, pool_.size()); }
 
   // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
   void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens) {
     const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions();
-    const int64_t N = BestTarget().lanes, tiles = (H + N - 1) / N, Hp = RoundUp(tiles * N, 2);
+    const int64_t N = BestTarget().lanes, tiles = CeilDiv(H, N), Hp = RoundUp(tiles * N, 2);
     Workspace<P>& ws = ws_;
     if (ws.T != T || ws.B != B) {
       PlanRequest request;
@@ -358,13 +359,13 @@ class Engine {
       tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
       // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
       if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
-      chunks_ = (tiles + tiles_per_chunk_ - 1) / tiles_per_chunk_;
-      // The weights in the schedule's column blocks: a chunk's tiles of W_h for one chunk of
-      // h, and W_x's input blocks, each one contiguous stream.
+      chunks_ = CeilDiv(tiles, tiles_per_chunk_);
+      // The weights in the schedule's blocks (packed_gates.h): W_h in column blocks of one
+      // chunk of h, grouped by the thread that owns the tiles; W_x in its input blocks.
       input_rows_.clear();
       for (PackedCell<P>& cell : cells_) {
-        cell.wh.Reblock((tiles_per_chunk_ * N + PackedGates<W>::kColumnsPerStep - 1) / PackedGates<W>::kColumnsPerStep,
-                      ChunksPerThread() * tiles_per_chunk_);
+        cell.wh.Reblock(CeilDiv(tiles_per_chunk_ * N, PackedGates<W>::kColumnsPerStep),
+                        ChunksPerThread() * tiles_per_chunk_);
         cell.wx.Reblock(InputBlockSteps(cell.wx));
         input_rows_.push_back(InputRows(cell.wx, T * B));
       }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -26,13 +27,14 @@ struct HugePageAllocator {
   HugePageAllocator(const HugePageAllocator<U>&) {}
 
   T* allocate(size_t n) {
-    if (n > static_cast<size_t>(-1) / sizeof(T) - kHugePage) throw std::bad_alloc();
+    if (n > (SIZE_MAX - kHugePage) / sizeof(T)) throw std::bad_alloc();
     const size_t bytes = n * sizeof(T);
     const size_t align = bytes >= kHugePage ? kHugePage : kLine;
-    void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+    const size_t rounded = (bytes + align - 1) / align * align;  // aligned_alloc's contract
+    void* p = std::aligned_alloc(align, rounded);
     if (!p) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == kHugePage) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);  // a hint
+    if (align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure is harmless
 #endif
     return static_cast<T*>(p);
   }
