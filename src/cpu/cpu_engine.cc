@@ -64,7 +64,8 @@ struct CellJob {
   int64_t in_stride;
   W* out;  // (T*B, out_stride), this direction at column offset
   int64_t out_stride, out_offset;
-  A* gx;        // (T*B, tiles, 4N): the input part
+  A* gx;        // (tiles, T*B, 4N): the input part; a tile's rows are adjacent, as InputPart
+                // walks them
   A* park;      // (B, tiles, 4N): partial sums between column blocks
   W* h_state;   // (2, B, Hp)
   A* c_state;   // (B, Hp)
@@ -118,7 +119,7 @@ void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
           for (int64_t g0 = r0; g0 < r1; g0 += group) {
             work.n = static_cast<int>(std::min<int64_t>(group, r1 - g0));
             for (int j = 0; j < work.n; ++j) {
-              typename P::Acc* g = job.gx + ((g0 + j) * job.tiles + tile) * N4;
+              typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
               work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
               work.init[j] = first ? nullptr : g;
               work.out[j] = g;
@@ -168,7 +169,7 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
               work.out[j] = park;
               if (last) {
                 const int64_t row = job.Time(s, b) * job.B + b;
-                work.input_part[j] = job.gx + (row * job.tiles + tile) * N4;
+                work.input_part[j] = job.gx + (tile * job.T * job.B + row) * N4;
                 work.c[j] = job.c_state + b * job.Hp + tile * job.N;
                 work.h[j] = h_out + b * job.Hp + tile * job.N;
                 work.y[j] = job.out + row * job.out_stride + job.out_offset + tile * job.N;
