@@ -2,6 +2,7 @@
 // saturation and the activation functions. docs/FIXED_POINT.md is the prose of this file.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -62,6 +63,10 @@ struct Quantizer {
   double scale, max, min;
 };
 inline int64_t Quantize(double x, QFormat f) { return Quantizer(f)(x); }
+// Quantizer(f) on n floats, each then clamped to [-limit, limit] (limit <= f.max_int()): the
+// inputs of an int16 run, with SIMD where the CPU has it. Returns how many values were NaN or
+// clamped.
+int64_t QuantizeArray(const float* x, int64_t n, QFormat f, int64_t limit, int16_t* out);
 inline double Dequantize(int64_t v, QFormat f) { return static_cast<double>(v) * f.scale(); }
 
 // The largest frac_bits with which `max_abs` still fits `bits` bits after rounding

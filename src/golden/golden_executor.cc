@@ -73,16 +73,15 @@ FixedInput QuantizeInput(const QuantizedModel& m, const LstmInput& in, Saturatio
   FixedInput q;
   q.seq_lens = in.seq_lens;
   q.x = Tensor<int16_t>(in.x.shape);
-  const fx::Quantizer quantize_x(first.input_format);
-  for (size_t i = 0; i < in.x.data.size(); ++i) {
-    q.x.data[i] = static_cast<int16_t>(QuantizeCounted(in.x.data[i], quantize_x, first.input_limit, &counts->inputs));
-  }
+  counts->inputs += fx::QuantizeArray(in.x.data.data(), static_cast<int64_t>(in.x.data.size()),
+                                      first.input_format, first.input_limit, q.x.data.data());
   const int64_t per_cell = in.batch() * m.shape.hidden_size;
   if (!in.h0.empty()) {
     q.h0 = Tensor<int16_t>(in.h0.shape);
-    for (size_t i = 0; i < in.h0.data.size(); ++i) {
-      const QFormat f = m.layers[i / per_cell / m.shape.directions()].h_format;
-      q.h0.data[i] = static_cast<int16_t>(QuantizeCounted(in.h0.data[i], fx::Quantizer(f), f.max_int(), &counts->inputs));
+    for (int64_t cell = 0; cell < m.shape.num_cells(); ++cell) {
+      const QFormat f = m.layers[cell / m.shape.directions()].h_format;
+      counts->inputs += fx::QuantizeArray(in.h0.data.data() + cell * per_cell, per_cell, f,
+                                          f.max_int(), q.h0.data.data() + cell * per_cell);
     }
   }
   if (!in.c0.empty()) {
@@ -124,14 +123,15 @@ FixedOutput RunGolden(const QuantizedModel& m, const FixedInput& in, SaturationC
 LstmOutput DequantizeOutput(const QuantizedModel& m, const FixedOutput& q) {
   const int64_t per_cell = q.h_n.shape[1] * q.h_n.shape[2];
   LstmOutput out{TensorF(q.y.shape), TensorF(q.h_n.shape), TensorF(q.c_n.shape)};
-  const QFormat y_format = m.layers.back().h_format;
+  // One scale per tensor (or cell), not per value: QFormat::scale() is an ldexp.
+  const double y_scale = m.layers.back().h_format.scale(), c_scale = fx::kCell.scale();
   for (size_t i = 0; i < q.y.data.size(); ++i) {
-    out.y.data[i] = static_cast<float>(fx::Dequantize(q.y.data[i], y_format));
+    out.y.data[i] = static_cast<float>(static_cast<double>(q.y.data[i]) * y_scale);
   }
   for (size_t i = 0; i < q.h_n.data.size(); ++i) {
-    const QFormat f = m.layers[i / per_cell / m.shape.directions()].h_format;
-    out.h_n.data[i] = static_cast<float>(fx::Dequantize(q.h_n.data[i], f));
-    out.c_n.data[i] = static_cast<float>(fx::Dequantize(q.c_n.data[i], fx::kCell));
+    const double h_scale = m.layers[i / per_cell / m.shape.directions()].h_format.scale();
+    out.h_n.data[i] = static_cast<float>(static_cast<double>(q.h_n.data[i]) * h_scale);
+    out.c_n.data[i] = static_cast<float>(static_cast<double>(q.c_n.data[i]) * c_scale);
   }
   return out;
 }

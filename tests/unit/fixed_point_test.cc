@@ -1,7 +1,12 @@
 // The fixed-point primitives: rounding, saturation, quantisation and the activation units.
 #include <gtest/gtest.h>
 
+#include <hwy/targets.h>
+
+#include <cfloat>
 #include <cmath>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "sbe/fixed_point.h"
@@ -59,6 +64,50 @@ TEST(FixedPoint, QuantizerEqualsRoundHalfUpDefinition) {
       ASSERT_EQ(q(in), definition(in, f)) << f.ToString() << " x " << in;
     }
   }
+}
+
+// The SIMD quantiser of the int16 inputs against Quantizer and the clamp, on every SIMD target
+// this CPU runs (the scalar fallback included): floats just around every half on the integer
+// grid, the saturation limits, NaN, infinities, denormals and random magnitudes, in arrays
+// whose lengths leave tails of every size.
+TEST(FixedPoint, QuantizeArrayEqualsQuantizerOnEveryTarget) {
+  std::vector<float> xs = {0.0f, -0.0f, NAN, -NAN, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX,
+                           FLT_MIN, -FLT_MIN, FLT_TRUE_MIN, -FLT_TRUE_MIN};
+  for (int k = -70000; k <= 70000; k += 7) {
+    const float half = static_cast<float>(k * 0.5);
+    for (float x : {std::nextafter(half, -INFINITY), half, std::nextafter(half, INFINITY)}) xs.push_back(x);
+  }
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-40, 40);
+  for (int i = 0; i < 20000; ++i) xs.push_back(static_cast<float>(std::ldexp(mantissa(rng), exponent(rng))));
+  std::vector<std::string> seen;
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    seen.push_back(hwy::TargetName(target));
+    SCOPED_TRACE(seen.back());
+    for (QFormat f : {QFormat{16, 15}, QFormat{16, 11}, QFormat{16, 0}, QFormat{16, -3}, QFormat{16, 30}}) {
+      for (int64_t limit : {f.max_int(), f.max_int() - 1000}) {
+        for (int64_t n : {int64_t{1}, int64_t{7}, static_cast<int64_t>(xs.size())}) {
+          // The grid of f: the halves above sit on its rounding boundaries.
+          std::vector<float> in(xs.begin(), xs.begin() + n);
+          for (float& x : in) x = static_cast<float>(std::ldexp(double{x}, -f.frac_bits));
+          std::vector<int16_t> got(n);
+          int64_t want_saturated = 0;
+          const int64_t saturated = QuantizeArray(in.data(), n, f, limit, got.data());
+          const Quantizer q(f);
+          for (int64_t i = 0; i < n; ++i) {
+            const int64_t v = q(in[i]);
+            if (v > limit || v < -limit || std::isnan(in[i])) ++want_saturated;
+            ASSERT_EQ(got[i], std::clamp(v, -limit, limit)) << f.ToString() << " x " << in[i];
+          }
+          EXPECT_EQ(saturated, want_saturated) << f.ToString() << " n " << n;
+        }
+      }
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  EXPECT_NE(std::find(seen.begin(), seen.end(), std::string("SCALAR")), seen.end());
 }
 
 TEST(FixedPoint, NaturalFracBitsUsesTheWholeRange) {
