@@ -28,6 +28,9 @@
 namespace sbe::cpu {
 namespace {
 
+// The narrowest column block of W_h worth a kernel call per tile (see Prepare).
+constexpr int64_t kMinBlockColumns = 128;
+
 int64_t CeilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
 int64_t RoundUp(int64_t v, int64_t m) { return CeilDiv(v, m) * m; }
 
@@ -354,9 +357,12 @@ class Engine {
         plan_ = Plan{};  // nothing fits the caches: stream everything, one block each
       }
       // Column blocks of W_h: the plan's, and in the stall-free schedule at least two chunks
-      // per thread, so that a chunk of h_t is consumed while others are still produced.
-      const int64_t want = options_.stall_free ? std::max<int64_t>(plan_.blocks, 2 * pool_.size())
-                                               : std::max<int64_t>(plan_.blocks, pool_.size());
+      // per thread, so that a chunk of h_t is consumed while others are still produced. The
+      // plan sizes blocks for an accelerator's on-chip buffer; here a block is the span of one
+      // kernel call per tile, and narrower than kMinBlockColumns the calls spend much of their
+      // time parking partial sums (deepbench-2048 at batch 4: 94 blocks of 22 columns).
+      const int64_t fewest = (options_.stall_free ? 2 : 1) * pool_.size();
+      const int64_t want = std::clamp<int64_t>(plan_.blocks, fewest, std::max(fewest, H / kMinBlockColumns));
       tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
       // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
       if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
