@@ -229,6 +229,10 @@ class Engine {
   const Plan& plan() const { return plan_; }
   // Rows per row block of each cell's input part (empty before the first run).
   const std::vector<int64_t>& input_rows() const { return input_rows_; }
+  // W_h's column blocks of the recurrence: how many, and how many columns each (the last may
+  // be narrower).
+  int64_t recurrent_blocks() const { return chunks_; }
+  int64_t recurrent_block_columns() const { return tiles_per_chunk_ * BestTarget().lanes; }
   int64_t saturated_preacts() const { return std::accumulate(sat_preacts_.begin(), sat_preacts_.end(), int64_t{0}); }
   int64_t saturated_cells() const { return std::accumulate(sat_cells_.begin(), sat_cells_.end(), int64_t{0}); }
 
@@ -459,6 +463,8 @@ nlohmann::json CommonDetails(const Engine<P>& engine, bool stall_free) {
   const Target& t = BestTarget();
   return {{"threads", engine.threads()},
           {"input_rows_per_block", engine.input_rows()},
+          {"recurrent_blocks", engine.recurrent_blocks()},
+          {"recurrent_block_columns", engine.recurrent_block_columns()},
           {"schedule", stall_free ? "stall-free" : "barrier"},
           {"simd", {{"target", t.name}, {"lanes", t.lanes}, {"samples_per_kernel_fp32", t.group_f32},
                    {"samples_per_kernel_int16", t.group_i16}}},

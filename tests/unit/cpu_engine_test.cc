@@ -270,6 +270,36 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
       << "the scalar fallback was not exercised";
 }
 
+// The recurrence's column blocks: at least two per thread when stall-free (so that a thread
+// can start step t+1 on a finished chunk), never narrower than 128 columns beyond that (short
+// kernel calls spend their time parking partial sums), and together they cover h.
+TEST(CpuEngine, RecurrentBlocksAreWideEnoughAndCoverH) {
+  for (int64_t hidden : {int64_t{37}, int64_t{1024}}) {
+    const LstmShape s{5, hidden, 1, false, true};
+    const LstmModel m = MakeRandomModel(s, 3, "random");
+    for (int threads : {1, 2}) {
+      for (const char* schedule : {"stall-free", "barrier"}) {
+        ExecutorOptions o;
+        o.threads = threads;
+        o.schedule = schedule;
+        auto engine = cpu::MakeCpuExecutor(m, o);
+        engine->Run(RandomInput(s, 3, 2, 5, false));
+        const nlohmann::json d = engine->Details();
+        const int64_t blocks = d["recurrent_blocks"], columns = d["recurrent_block_columns"];
+        const int64_t fewest = (std::string(schedule) == "stall-free" ? 2 : 1) * threads;
+        SCOPED_TRACE(d.dump());
+        EXPECT_GE(blocks * columns, hidden);
+        EXPECT_LT((blocks - 1) * columns, hidden);
+        const int64_t tiles = (hidden + d["simd"]["lanes"].get<int64_t>() - 1) / d["simd"]["lanes"].get<int64_t>();
+        EXPECT_GE(blocks, std::min(fewest, tiles));
+        if (hidden >= 128 * fewest) {
+          EXPECT_GE(columns, 128);
+        }
+      }
+    }
+  }
+}
+
 TEST(CpuEngine, ReusesItsWorkspaceAcrossShapes) {
   const LstmShape s{9, 14, 1, false, true};
   const LstmModel m = MakeRandomModel(s, 3, "random");
