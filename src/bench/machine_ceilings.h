@@ -19,6 +19,8 @@ struct MachineCeilings {
   int threads = 1;
   double fp32_gflops = 0;  // fused multiply-adds: 2 flops per lane
   double int16_gops = 0;   // int16 multiply-add pairs into int32: 2 ops per multiply-add
+  // The two int16 measurements int16_gops is the faster of (machine_ceilings.cc).
+  double int16_probe_gops = 0, int16_tile_gops = 0;
   std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
 
   double dram_gbs() const { return levels.empty() ? 0 : levels.back().gbs; }
