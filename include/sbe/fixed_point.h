@@ -63,9 +63,15 @@ struct Quantizer {
   double scale, max, min;
 };
 inline int64_t Quantize(double x, QFormat f) { return Quantizer(f)(x); }
-// Quantizer(f) on n floats, each then clamped to [-limit, limit] (limit <= f.max_int()): the
-// inputs of an int16 run, with SIMD where the CPU has it. Returns how many values were NaN or
-// clamped.
+// An input value of the datapath: quantize(x) clamped to [-limit, limit] (limit <= the
+// format's max_int()); counts it in *saturated when it was NaN or clamped.
+inline int64_t QuantizeClamped(double x, const Quantizer& quantize, int64_t limit, int64_t* saturated) {
+  const int64_t q = quantize(x);
+  if (q > limit || q < -limit || x != x) ++*saturated;
+  return std::clamp(q, -limit, limit);
+}
+// QuantizeClamped on n floats into int16, with SIMD where the CPU has it (the inputs of an
+// int16 run). Returns how many values were NaN or clamped.
 int64_t QuantizeArray(const float* x, int64_t n, QFormat f, int64_t limit, int16_t* out);
 inline double Dequantize(int64_t v, QFormat f) { return static_cast<double>(v) * f.scale(); }
 

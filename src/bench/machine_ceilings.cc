@@ -1,9 +1,7 @@
 #include "bench/machine_ceilings.h"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
-#include <thread>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -25,27 +23,21 @@ double MeasureTileInt16Gmacs(int threads) {
   const int64_t calls = std::max<int64_t>(1, int64_t{2'000'000'000} / macs_per_call / 10);
   double best = 0;
   for (int rep = 0; rep < 2; ++rep) {
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        std::vector<int16_t> w(steps * 8 * N, static_cast<int16_t>(t + 1));
-        std::vector<int16_t> x(2 * steps * cpu::kMaxGroup, 3);
-        std::vector<int32_t> out(4 * N * cpu::kMaxGroup);
-        cpu::TileWorkI16 work;
-        work.w = w.data();
-        work.steps = steps;
-        work.n = static_cast<int>(n);
-        for (int j = 0; j < n; ++j) {
-          work.x[j] = x.data() + 2 * steps * j;
-          work.init[j] = nullptr;
-          work.out[j] = out.data() + 4 * N * j;
-        }
-        for (int64_t c = 0; c < calls; ++c) cpu::RunTile(work);
-      });
-    }
-    for (auto& th : pool) th.join();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s = TimeOnThreads(threads, [&](int t) {
+      std::vector<int16_t> w(steps * 8 * N, static_cast<int16_t>(t + 1));
+      std::vector<int16_t> x(2 * steps * cpu::kMaxGroup, 3);
+      std::vector<int32_t> out(4 * N * cpu::kMaxGroup);
+      cpu::TileWorkI16 work;
+      work.w = w.data();
+      work.steps = steps;
+      work.n = static_cast<int>(n);
+      for (int j = 0; j < n; ++j) {
+        work.x[j] = x.data() + 2 * steps * j;
+        work.init[j] = nullptr;
+        work.out[j] = out.data() + 4 * N * j;
+      }
+      for (int64_t c = 0; c < calls; ++c) cpu::RunTile(work);
+    });
     best = std::max(best, static_cast<double>(macs_per_call) * calls * threads / s * 1e-9);
   }
   return best;

@@ -1,5 +1,4 @@
 // The golden model: docs/FIXED_POINT.md executed literally, one multiply-add at a time.
-#include <cmath>
 
 #include "sbe/datapath.h"
 #include "sbe/error.h"
@@ -11,12 +10,6 @@ namespace sbe {
 namespace {
 
 using fx::QFormat;
-
-int64_t QuantizeCounted(float v, const fx::Quantizer& quantize, int64_t limit, int64_t* saturated) {
-  const int64_t q = quantize(v);
-  if (q > limit || q < -limit || std::isnan(v)) ++*saturated;
-  return std::clamp(q, -limit, limit);
-}
 
 // One 32-bit accumulator: the exact sum of int16 x int16 products. Calibration proved it
 // cannot overflow; checking here turns a broken proof into an error instead of wrong bits.
@@ -88,7 +81,7 @@ FixedInput QuantizeInput(const QuantizedModel& m, const LstmInput& in, Saturatio
     q.c0 = Tensor<int32_t>(in.c0.shape);
     for (size_t i = 0; i < in.c0.data.size(); ++i) {
       q.c0.data[i] = static_cast<int32_t>(
-          QuantizeCounted(in.c0.data[i], fx::Quantizer(fx::kCell), fx::kCell.max_int(), &counts->inputs));
+          fx::QuantizeClamped(in.c0.data[i], fx::Quantizer(fx::kCell), fx::kCell.max_int(), &counts->inputs));
     }
   }
   return q;

@@ -39,9 +39,7 @@ int64_t QuantizeArray(const float* x, int64_t n, QFormat f, int64_t limit, int16
   }
 #endif
   for (; i < n; ++i) {  // the tail, and targets without double lanes: the definition itself
-    const int64_t q = quantize(x[i]);
-    if (q > limit || q < -limit || x[i] != x[i]) ++saturated;
-    out[i] = static_cast<int16_t>(std::clamp(q, -limit, limit));
+    out[i] = static_cast<int16_t>(QuantizeClamped(x[i], quantize, limit, &saturated));
   }
   return saturated;
 }

@@ -2,9 +2,24 @@
 // measurement of its memory read bandwidth.
 #pragma once
 
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include "sbe/board.h"
 
 namespace sbe {
+
+// Runs body(thread) on `threads` threads at once; returns the wall time in seconds (the
+// measurements below, and the bench's ceilings).
+template <typename F>
+double TimeOnThreads(int threads, F body) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { body(t); });
+  for (auto& th : pool) th.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // measure_bandwidth = false skips the ~0.1 s DRAM probe and states a nominal 20 GB/s instead
 // (enough for the engine's blocking choice, which depends on cache sizes).

@@ -86,7 +86,6 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -101,16 +100,6 @@ HWY_EXPORT(Fp32FlopsPerIteration);
 HWY_EXPORT(SumWords);
 
 namespace {
-
-// Runs body(thread) on `threads` threads at once; returns the wall time in seconds.
-template <typename F>
-double TimeOnThreads(int threads, F body) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { body(t); });
-  for (auto& th : pool) th.join();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 int AllCores(int threads) {
   return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
