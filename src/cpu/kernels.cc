@@ -154,15 +154,21 @@ HWY_INLINE void CellF32(const TileWorkF32& work, int j, const VF (&pre)[4]) {
 
 // ---------------------------------------------------------------- the tile kernels
 // Weights that stream from L3 or DRAM (W_h of deepbench-2048, W_x once) are requested this
-// far ahead of the multiply-adds that need them: the hardware prefetchers alone left the
-// kernels waiting on loads. The packing makes the bytes ahead the ones read next
-// (packed_gates.h).
+// far ahead of the multiply-adds that need them: with two or more samples per tile the
+// hardware prefetchers alone left the kernels waiting on loads. The packing makes the bytes
+// ahead the ones read next (packed_gates.h). A one-sample tile (batch 1) is a plain stream,
+// one multiply-add per weight, that the hardware prefetchers keep up with; there the prefetch
+// instructions only cost: a throwaway loop of this kernel over 64 MiB (from DRAM) read 7%
+// faster without them at one sample on two threads (26% on one), and 9% / 15% slower at two /
+// three samples (docs/PERFORMANCE.md).
 //
 // Every loop over the register tile (samples j, gates g) is unrolled: a loop left rolled
 // indexes acc[][] at run time, which puts it in memory, and GCC then stored all 4G
 // accumulators on every column once the prefetch was in the loop (lrcn fp32 ran at half
 // speed).
 constexpr int64_t kPrefetchBytes = 1024;
+template <int G>
+constexpr bool kPrefetch = G > 1;
 
 // One step of a tile (4 gate vectors of weights) is 2, 4 or 8 cache lines; a constant trip
 // count keeps the loop unrolled and the accumulators in registers.
@@ -187,7 +193,7 @@ HWY_INLINE void TileF32(TileWorkF32& work) {
   const float* x[G];
   HWY_UNROLL(8) for (int j = 0; j < G; ++j) x[j] = work.x[j];
   for (int64_t k = 0; k < work.steps; ++k, w += 4 * N) {
-    PrefetchStep(w);
+    if constexpr (kPrefetch<G>) PrefetchStep(w);
     const VF w0 = hn::LoadU(d, w), w1 = hn::LoadU(d, w + N);
     const VF w2 = hn::LoadU(d, w + 2 * N), w3 = hn::LoadU(d, w + 3 * N);
     HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
@@ -251,7 +257,7 @@ HWY_NOINLINE void ColumnsI16(const TileWorkI16& work, VI (&acc)[G][4]) {
 #else
   const DW dw;
   for (int64_t k = 0; k < work.steps; ++k, w += 8 * N) {
-    PrefetchStep(w);
+    if constexpr (kPrefetch<G>) PrefetchStep(w);
     hn::Vec<DW> xk[G];
     HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
       int32_t pair;
