@@ -58,6 +58,18 @@ double MachineCeilings::Roofline(double ops, double bytes, int64_t working_set, 
   return std::min(peak, BandwidthFor(working_set) * ops / bytes);
 }
 
+void MachineCeilings::Raise(const MachineCeilings& other) {
+  fp32_gflops = std::max(fp32_gflops, other.fp32_gflops);
+  int16_probe_gops = std::max(int16_probe_gops, other.int16_probe_gops);
+  int16_tile_gops = std::max(int16_tile_gops, other.int16_tile_gops);
+  int16_gops = std::max(int16_gops, other.int16_gops);
+  for (BandwidthLevel& l : levels) {
+    for (const BandwidthLevel& o : other.levels) {
+      if (o.name == l.name) l.gbs = std::max(l.gbs, o.gbs);
+    }
+  }
+}
+
 nlohmann::json MachineCeilings::ToJson() const {
   nlohmann::json levels_json = nlohmann::json::array();
   for (const BandwidthLevel& l : levels) {

@@ -30,6 +30,9 @@ struct MachineCeilings {
   // of `working_set` bytes: min(peak, bandwidth x ops / bytes).
   double Roofline(double ops, double bytes, int64_t working_set, bool int16) const;
   nlohmann::json ToJson() const;
+  // Keeps the faster of this and `other`, ceiling by ceiling (levels matched by name): each is
+  // an upper bound that a slow spell of a shared machine can only lower.
+  void Raise(const MachineCeilings& other);
 };
 
 // About 2 s: both peaks and the read bandwidth of L2, L3 (sized from CPUID) and DRAM.

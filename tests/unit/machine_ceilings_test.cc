@@ -1,0 +1,53 @@
+// The bench's ceilings: combining two measurements, and the roofline they give.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "bench/machine_ceilings.h"
+
+namespace sbe {
+namespace {
+
+MachineCeilings Ceilings(double fp32, double probe, double tile, double l2, double dram) {
+  MachineCeilings c;
+  c.fp32_gflops = fp32;
+  c.int16_probe_gops = probe;
+  c.int16_tile_gops = tile;
+  c.int16_gops = std::max(probe, tile);
+  c.levels = {{"L2", 1 << 20, l2}, {"DRAM", INT64_MAX, dram}};
+  return c;
+}
+
+TEST(MachineCeilings, RaiseKeepsTheFasterOfEachCeiling) {
+  MachineCeilings first = Ceilings(100, 180, 260, 150, 31);
+  first.Raise(Ceilings(190, 280, 200, 120, 33));
+  EXPECT_DOUBLE_EQ(first.fp32_gflops, 190);
+  EXPECT_DOUBLE_EQ(first.int16_probe_gops, 280);
+  EXPECT_DOUBLE_EQ(first.int16_tile_gops, 260);
+  EXPECT_DOUBLE_EQ(first.int16_gops, 280);
+  ASSERT_EQ(first.levels.size(), 2u);
+  EXPECT_DOUBLE_EQ(first.levels[0].gbs, 150);
+  EXPECT_DOUBLE_EQ(first.dram_gbs(), 33);
+}
+
+TEST(MachineCeilings, RaiseMatchesLevelsByName) {
+  MachineCeilings first = Ceilings(100, 100, 100, 150, 31);
+  MachineCeilings other;
+  other.levels = {{"DRAM", INT64_MAX, 40}};  // no L2 measured: L2 stays as it was
+  first.Raise(other);
+  EXPECT_DOUBLE_EQ(first.levels[0].gbs, 150);
+  EXPECT_DOUBLE_EQ(first.dram_gbs(), 40);
+  EXPECT_DOUBLE_EQ(first.fp32_gflops, 100);
+}
+
+TEST(MachineCeilings, RooflineIsTheLowerOfPeakAndBandwidthTimesIntensity) {
+  const MachineCeilings c = Ceilings(200, 300, 250, 150, 30);
+  // 1 op per byte from DRAM: 30 GOPS; from L2: 150; 100 ops per byte: the peak.
+  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, int64_t{1} << 30, false), 30);
+  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, 1 << 19, false), 150);
+  EXPECT_DOUBLE_EQ(c.Roofline(1e11, 1e9, 1 << 19, true), 300);
+}
+
+}  // namespace
+}  // namespace sbe
