@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Why each package is here: README.md, "Dependencies".
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev libdnnl-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libhwy-dev libdnnl-dev ocl-icd-opencl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
