@@ -13,6 +13,11 @@
 #include "sbe/fixed_point.h"
 
 HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL
+// Highway 1.0's AVX3_DL target string names the VEX "avxvnni" but not AVX512_VNNI, which its
+// CPU detection requires for the target; the EVEX vpdpwssd needs it enabled here too.
+#pragma GCC target("avx512vnni")
+#endif
 namespace sbe::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -178,6 +183,21 @@ HWY_INLINE void PrefetchStep(const void* w) {
   for (size_t b = 0; b < kStepBytes; b += 64) hwy::Prefetch(ahead + b);
 }
 
+// Keeps v in a register where the loop has room for it (`live`: the registers the loop needs
+// at once, v included). With 2 or 3 samples per tile GCC folded each weight load into every
+// multiply-add that uses it (12 loads per column instead of 4), which on AVX-512 left the load
+// ports, not the multiply-add units, setting the pace: half the rate of 4 samples. Where the
+// registers do not suffice (AVX2 at 3 samples), the memory operands are what avoids a spill.
+constexpr int kVectorRegisters = kWide ? 32 : 16;
+template <int live, class V>
+HWY_INLINE void InRegister(V& v) {
+#if HWY_TARGET != HWY_SCALAR && (defined(__GNUC__) || defined(__clang__))
+  if constexpr (live <= kVectorRegisters) asm("" : "+v"(v.raw));
+#else
+  (void)v;
+#endif
+}
+
 // Column-wise: per column, the 4 gate vectors meet every sample's broadcast element.
 template <int G>
 HWY_INLINE void TileF32(TileWorkF32& work) {
@@ -194,8 +214,10 @@ HWY_INLINE void TileF32(TileWorkF32& work) {
   HWY_UNROLL(8) for (int j = 0; j < G; ++j) x[j] = work.x[j];
   for (int64_t k = 0; k < work.steps; ++k, w += 4 * N) {
     if constexpr (kPrefetch<G>) PrefetchStep(w);
-    const VF w0 = hn::LoadU(d, w), w1 = hn::LoadU(d, w + N);
-    const VF w2 = hn::LoadU(d, w + 2 * N), w3 = hn::LoadU(d, w + 3 * N);
+    VF w0 = hn::LoadU(d, w), w1 = hn::LoadU(d, w + N);
+    VF w2 = hn::LoadU(d, w + 2 * N), w3 = hn::LoadU(d, w + 3 * N);
+    constexpr int kLive = 4 * G + 4 + 1;  // accumulators, weights, a broadcast
+    InRegister<kLive>(w0), InRegister<kLive>(w1), InRegister<kLive>(w2), InRegister<kLive>(w3);
     HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
       const VF xk = hn::Set(d, x[j][k]);
       acc[j][0] = hn::MulAdd(w0, xk, acc[j][0]);
@@ -265,9 +287,16 @@ HWY_NOINLINE void ColumnsI16(const TileWorkI16& work, VI (&acc)[G][4]) {
       xk[j] = hn::BitCast(dw, hn::Set(d, pair));
     }
     HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
-      const auto wg = hn::LoadU(dw, w + 2 * g * N);
+      auto wg = hn::LoadU(dw, w + 2 * g * N);
+      // accumulators, broadcasts, the weights and (without VNNI) the products
+      InRegister<4 * G + G + 1 + (HWY_TARGET == HWY_AVX3_DL ? 0 : 1)>(wg);
       HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
+#if HWY_TARGET == HWY_AVX3_DL
+        // Highway 1.0 has no VNNI operation: the intrinsic, which fuses the add.
+        sum[j][g] = VI{_mm512_dpwssd_epi32(sum[j][g].raw, wg.raw, xk[j].raw)};
+#else
         sum[j][g] = hn::ReorderWidenMulAccumulate(d, wg, xk[j], sum[j][g], unused);
+#endif
       }
     }
   }

@@ -241,16 +241,27 @@ TEST(CpuEngine, VectorActivationsEqualTheTablesOnEveryInput) {
   }
 }
 
-// Every SIMD target compiled in and supported here, down to the scalar fallback: the engine
-// packs for the target it finds, and the answers stay exact (int16) and close (fp32).
+// Every SIMD target compiled in and supported here, down to the scalar fallback (and on VNNI
+// machines both AVX-512 kernels, with and without it): the engine packs for the target it
+// finds, and the answers stay exact (int16) and close (fp32). Batches 1..7 give the
+// recurrence every number of samples per kernel call on every target (at most 6).
 TEST(CpuEngine, EveryTargetThisMachineRuns) {
-  const Case c{{23, 19, 2, true, true}, 5, 4, true};
-  const LstmModel m = MakeRandomModel(c.shape, 12, "random");
+  const LstmShape shape{23, 19, 2, true, true};
+  const LstmModel m = MakeRandomModel(shape, 12, "random");
   const QuantizedModel q = Calibrate(m, InputRange{});
-  const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 3, c.lengths);
-  const FixedOutput want = RunGolden(q, x);
-  const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 4, c.lengths);
-  const LstmResult<double> ref = RunReference(m, in);
+  struct Expected {
+    FixedInput x;
+    FixedOutput want;
+    LstmInput in;
+    LstmResult<double> ref;
+  };
+  std::vector<Expected> batches;
+  for (int64_t batch = 1; batch <= 7; ++batch) {
+    Expected e{RandomFixedInput(q, 5, batch, 3 + batch, true), {}, RandomInput(shape, 5, batch, 40 + batch, true), {}};
+    e.want = RunGolden(q, e.x);
+    e.ref = RunReference(m, e.in);
+    batches.push_back(std::move(e));
+  }
   std::vector<std::string> seen;
   for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
     hwy::SetSupportedTargetsForTest(target);
@@ -261,9 +272,12 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
     for (int v = 0; v < 65536; ++v) pre[v] = static_cast<int16_t>(v - 32768);
     cpu::SigmoidI16(pre.data(), sig.data(), 65536);
     for (int v = 0; v < 65536; v += 97) ASSERT_EQ(sig[v], fx::Sigmoid(pre[v])) << pre[v];
-    ExpectSameIntegers(cpu::RunCpuFixed(q, x, 3, "stall-free"), want);
-    const LstmOutput got = cpu::MakeCpuExecutor(m, ExecutorOptions{})->Run(in);
-    EXPECT_LE(CompareToReference(got.y, ref.y).max, 1e-5);
+    const std::unique_ptr<Executor> fp32 = cpu::MakeCpuExecutor(m, ExecutorOptions{});
+    for (const Expected& e : batches) {
+      SCOPED_TRACE("batch " + std::to_string(e.in.batch()));
+      ExpectSameIntegers(cpu::RunCpuFixed(q, e.x, 3, "stall-free"), e.want);
+      EXPECT_LE(CompareToReference(fp32->Run(e.in).y, e.ref.y).max, 1e-5);
+    }
   }
   hwy::SetSupportedTargetsForTest(0);
   EXPECT_NE(std::find(seen.begin(), seen.end(), std::string("SCALAR")), seen.end())
