@@ -1,5 +1,6 @@
 // `sbe bench`: the CPU engine side by side with oneDNN's LSTM and PyTorch's nn.LSTM, in the
 // same run, on the same weights and inputs, against this machine's measured ceilings.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -144,12 +145,21 @@ nlohmann::json ResultJson(const Result& r, double macs, const Workload& w, const
 // turns, each starting its round with an untimed warm-up run: on a shared VM whose speed
 // drifts from second to second, every engine then meets the same drift, while its weights are
 // as warm in cache as in a long-running server. Seconds per run, per engine.
+//
+// Before its turn an engine waits until the previous engine's threads have gone to sleep:
+// oneDNN's OpenMP threads spin for milliseconds after a run, and so, briefly, do sbe's, and
+// on a machine with as many threads as cores the engine that came next ran beside them
+// (lrcn batch 8: sbe fp32 right after oneDNN took 3.1-4.9 ms, 2.2-2.3 ms after a 10 ms pause;
+// oneDNN itself ran the same or faster with the pause). A server runs one engine, not five
+// in turns.
+constexpr auto kSettle = std::chrono::milliseconds(10);
 std::vector<std::vector<double>> TimeInTurns(int repeat, const std::vector<std::function<void()>>& runs) {
   const int rounds = (repeat + 2) / 3;
   std::vector<std::vector<double>> seconds(runs.size());
   for (int round = 0; round < rounds; ++round) {
     const int share = repeat / rounds + (round < repeat % rounds ? 1 : 0);
     for (size_t e = 0; e < runs.size(); ++e) {
+      std::this_thread::sleep_for(kSettle);
       if (share == 1) runs[e]();  // TimeRuns warms up by itself before two or more runs
       const std::vector<double> s = TimeRuns(share, runs[e]);
       seconds[e].insert(seconds[e].end(), s.begin(), s.end());
