@@ -46,6 +46,9 @@ double MeasureTileInt16Gmacs(int threads) {
 }  // namespace
 
 double MachineCeilings::BandwidthFor(int64_t bytes) const {
+  for (const auto& [set_bytes, gbs] : working_sets) {
+    if (set_bytes == bytes) return gbs;
+  }
   for (const BandwidthLevel& l : levels) {
     if (bytes <= l.capacity_bytes) return l.gbs;
   }
@@ -68,6 +71,11 @@ void MachineCeilings::Raise(const MachineCeilings& other) {
       if (o.name == l.name) l.gbs = std::max(l.gbs, o.gbs);
     }
   }
+  for (auto& [bytes, gbs] : working_sets) {
+    for (const auto& [other_bytes, other_gbs] : other.working_sets) {
+      if (other_bytes == bytes) gbs = std::max(gbs, other_gbs);
+    }
+  }
 }
 
 nlohmann::json MachineCeilings::ToJson() const {
@@ -79,14 +87,17 @@ nlohmann::json MachineCeilings::ToJson() const {
                                                   : nlohmann::json(l.capacity_bytes)},
                            {"read_gbs", l.gbs}});
   }
+  nlohmann::json sets_json = nlohmann::json::array();
+  for (const auto& [bytes, gbs] : working_sets) sets_json.push_back({{"bytes", bytes}, {"read_gbs", gbs}});
   return {{"threads", threads}, {"fp32_gflops", fp32_gflops}, {"int16_gops", int16_gops},
           {"int16_probe_gops", int16_probe_gops}, {"int16_tile_gops", int16_tile_gops},
-          {"bandwidth", levels_json}, {"how", "measured by sbe: FMA and multiply-add-pairs loops (int16: the faster of a "
-                                              "probe loop and the engine's own tile on L1-resident weights), "
-                                              "vector reads of a working set per level"}};
+          {"bandwidth", levels_json}, {"working_sets", sets_json},
+          {"how", "measured by sbe: FMA and multiply-add-pairs loops (int16: the faster of a "
+                  "probe loop and the engine's own tile on L1-resident weights), "
+                  "vector reads of a working set per level and of each workload's W_h"}};
 }
 
-MachineCeilings MeasureCeilings(int threads) {
+MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets) {
   MachineCeilings c;
   c.threads = threads;
   c.fp32_gflops = MeasurePeakFp32Gflops(threads);
@@ -100,6 +111,10 @@ MachineCeilings MeasureCeilings(int threads) {
   if (l3 > l2) c.levels.push_back({"L3", l3, MeasureReadBandwidthGbs(l3 / 2, threads)});
   const int64_t dram_set = std::max<int64_t>(int64_t{256} << 20, 4 * l3);
   c.levels.push_back({"DRAM", std::numeric_limits<int64_t>::max(), MeasureReadBandwidthGbs(dram_set, threads)});
+  std::vector<int64_t> sets = working_sets;
+  std::sort(sets.begin(), sets.end());
+  sets.erase(std::unique(sets.begin(), sets.end()), sets.end());
+  for (int64_t bytes : sets) c.working_sets.emplace_back(bytes, MeasureReadBandwidthGbs(bytes, threads));
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sbe {
@@ -22,9 +23,15 @@ struct MachineCeilings {
   // The two int16 measurements int16_gops is the faster of (machine_ceilings.cc).
   double int16_probe_gops = 0, int16_tile_gops = 0;
   std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
+  // Read bandwidth of all the threads streaming a working set of exactly this many bytes (the
+  // workloads' W_h): where it sits between two levels, or fills one (W_h of deepbench-2048 in
+  // int16 is the 32 MiB of this L3, which holds far less of it), neither level's figure is its
+  // bandwidth. Increasing bytes.
+  std::vector<std::pair<int64_t, double>> working_sets;
 
   double dram_gbs() const { return levels.empty() ? 0 : levels.back().gbs; }
-  // The first level that holds `bytes`.
+  // The bandwidth measured for a working set of `bytes`, or else that of the first level that
+  // holds it.
   double BandwidthFor(int64_t bytes) const;
   // GOPS bound of a schedule doing `ops` operations while reading `bytes` from a working set
   // of `working_set` bytes: min(peak, bandwidth x ops / bytes).
@@ -35,7 +42,8 @@ struct MachineCeilings {
   void Raise(const MachineCeilings& other);
 };
 
-// About 2 s: both peaks and the read bandwidth of L2, L3 (sized from CPUID) and DRAM.
-MachineCeilings MeasureCeilings(int threads);
+// About 2 s: both peaks and the read bandwidth of L2, L3 (sized from CPUID) and DRAM; then,
+// about 0.15 s each, the read bandwidth of each of `working_sets` (bytes).
+MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets = {});
 
 }  // namespace sbe

@@ -41,6 +41,7 @@ struct Workload {
   std::string model;
   int batch;
   int steps;
+  LstmShape shape;
 };
 
 // DeepBench's inference LSTMs (hidden = input; steps per size) at batch 1, 2, 4; the paper's
@@ -51,26 +52,28 @@ std::vector<Workload> SuiteWorkloads(const BenchArgs& a) {
     const LstmModel m = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.seed); });
     const int steps = a.steps.value_or(m.default_steps);
     if (steps < 1) Fail("--model {}: the file suggests no sequence length; add --steps", a.model);
-    for (int b : a.batches.empty() ? std::vector<int>{1} : a.batches) w.push_back({a.model, b, steps});
+    for (int b : a.batches.empty() ? std::vector<int>{1} : a.batches) w.push_back({a.model, b, steps, m.shape});
     return w;
   }
   if (a.suite != "lrcn" && a.suite != "deepbench" && a.suite != "all") {
     Fail("--suite {}: unknown suite (lrcn, deepbench, all)", a.suite);
   }
+  auto preset = [](const std::string& name) {
+    for (const PresetInfo& p : Presets()) {
+      if (p.name == name) return p;
+    }
+    Fail("{}: no such preset", name);
+  };
   if (a.suite == "lrcn" || a.suite == "all") {
     for (int b : a.batches.empty() ? std::vector<int>{1, 8, 32, 128} : a.batches) {
-      w.push_back({"lrcn", b, a.steps.value_or(32)});
+      w.push_back({"lrcn", b, a.steps.value_or(32), preset("lrcn").shape});
     }
   }
   if (a.suite == "deepbench" || a.suite == "all") {
     for (int h : {256, 512, 1024, 1536, 2048}) {
-      const std::string name = fmt::format("deepbench-{}", h);
-      int steps = 0;
-      for (const PresetInfo& p : Presets()) {
-        if (p.name == name) steps = a.steps.value_or(p.steps);
-      }
+      const PresetInfo p = preset(fmt::format("deepbench-{}", h));
       for (int b : a.batches.empty() ? std::vector<int>{1, 2, 4} : a.batches) {
-        w.push_back({name, b, steps});
+        w.push_back({p.name, b, a.steps.value_or(p.steps), p.shape});
       }
     }
   }
@@ -110,7 +113,8 @@ Traffic ScheduleTraffic(const LstmShape& s, int steps, int batch, int word_bytes
   const double activations = static_cast<double>(steps) * batch *
                               (s.input_size + 2.0 * s.directions() * s.hidden_size) * word_bytes;
   t.bytes = w_x + steps * w_h + activations;
-  t.working_set = static_cast<int64_t>(w_h / s.num_layers);
+  // One cell's W_h: the engine runs the layers and directions one after the other.
+  t.working_set = static_cast<int64_t>(s.GateRows()) * s.hidden_size * word_bytes;
   return t;
 }
 
@@ -214,8 +218,13 @@ void Bench(const BenchArgs& a) {
   // The ceilings are measured before the workloads and again after them, and the faster of
   // each kept: they are upper bounds, and on a shared VM a slow spell during one measurement
   // had put rooflines above 100%.
+  // The rooflines' bandwidths: streams of each workload's W_h, in both precisions.
+  std::vector<int64_t> working_sets;
+  for (const Workload& w : workloads) {
+    for (int word_bytes : {2, 4}) working_sets.push_back(ScheduleTraffic(w.shape, w.steps, w.batch, word_bytes).working_set);
+  }
   progress(fmt::format("bench: measuring this machine's ceilings on {} threads", threads));
-  MachineCeilings ceilings = MeasureCeilings(threads);
+  MachineCeilings ceilings = MeasureCeilings(threads, working_sets);
   const CpuInfo& cpu = GetCpuInfo();
   nlohmann::json report{
       {"machine", {{"cpu", cpu.brand}, {"cores", cpu.logical_cores}, {"simd", cpu.SimdSummary()}}},
@@ -272,7 +281,7 @@ void Bench(const BenchArgs& a) {
     measured.push_back({w, m.shape, macs, std::move(results)});
   }
   progress("bench: measuring the ceilings again");
-  ceilings.Raise(MeasureCeilings(threads));
+  ceilings.Raise(MeasureCeilings(threads, working_sets));
   report["ceilings"] = ceilings.ToJson();
   for (const Measured& mw : measured) {
     const Workload& w = mw.w;

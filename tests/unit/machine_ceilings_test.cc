@@ -49,5 +49,22 @@ TEST(MachineCeilings, RooflineIsTheLowerOfPeakAndBandwidthTimesIntensity) {
   EXPECT_DOUBLE_EQ(c.Roofline(1e11, 1e9, 1 << 19, true), 300);
 }
 
+TEST(MachineCeilings, AMeasuredWorkingSetOverridesItsLevel) {
+  MachineCeilings c = Ceilings(200, 300, 250, 150, 30);
+  c.levels.insert(c.levels.begin() + 1, {"L3", 32 << 20, 90});
+  c.working_sets = {{24 << 20, 60}, {32 << 20, 35}};
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(32 << 20), 35);  // fills L3: streams nearly at DRAM's rate
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(24 << 20), 60);
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(16 << 20), 90);  // not measured: the level that holds it
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(1 << 19), 150);
+  MachineCeilings later = c;
+  later.working_sets = {{32 << 20, 41}, {8 << 20, 120}};  // 24 MiB not measured again
+  c.Raise(later);
+  ASSERT_EQ(c.working_sets.size(), 2u);
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(24 << 20), 60);
+  EXPECT_DOUBLE_EQ(c.BandwidthFor(32 << 20), 41);
+  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, 32 << 20, true), 41);
+}
+
 }  // namespace
 }  // namespace sbe
