@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "cpu/cpu_engine.h"
+#include "cpu/huge_pages.h"
 #include "cpu/kernels.h"
 #include "cpu/packed_gates.h"
 #include "cpu/thread_pool.h"
@@ -43,6 +44,17 @@ struct Int16 {
   using Weight = int16_t;
   using Acc = int32_t;
 };
+
+// A chunk's count of finished steps, alone on its cache line: its owner writes it while the
+// other threads poll theirs.
+struct alignas(64) ReadyFlag {
+  std::atomic<int64_t> steps{0};
+};
+
+// The workspace's buffers: cache-line aligned, so that the threads' shares of h, c and the
+// parked sums (whole tiles) never share a line.
+template <typename T>
+using Buffer = std::vector<T, HugePageAllocator<T>>;
 
 template <typename P>
 struct PackedCell {
@@ -76,7 +88,7 @@ struct CellJob {
   const int64_t* lens;     // per sample
   const int64_t* order;    // samples by decreasing length: active at step s = order[0..n_s)
   const int64_t* active;   // n_s per step
-  std::atomic<int64_t>* ready;  // per chunk: steps of h completed
+  ReadyFlag* ready;             // per chunk: steps of h completed
   int64_t* saturated_preacts;   // per thread
   int64_t* saturated_cells;
 
@@ -151,7 +163,7 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
     typename P::Weight* h_out = job.h_state + ((s + 1) % 2) * job.B * job.Hp;
     for (int64_t cb = 0; cb < job.chunks; ++cb) {
       if (job.stall_free) {
-        SpinUntil([&] { return job.ready[cb].load(std::memory_order_acquire) >= s; });
+        SpinUntil([&] { return job.ready[cb].steps.load(std::memory_order_acquire) >= s; });
       }
       const int64_t col0 = job.ChunkBegin(cb) * job.N;
       const int64_t col1 = std::min(job.H, job.ChunkEnd(cb) * job.N);
@@ -181,7 +193,7 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
             RunTile(work);
           }
         }
-        if (last) job.ready[c].store(s + 1, std::memory_order_release);
+        if (last) job.ready[c].steps.store(s + 1, std::memory_order_release);
       }
     }
   }
@@ -202,11 +214,11 @@ void RunCellJob(void* context, int thread) {
 template <typename P>
 struct Workspace {
   int64_t T = -1, B = -1;
-  std::vector<typename P::Weight> layer_a, layer_b;
-  std::vector<typename P::Acc> gx, park, c_state;
-  std::vector<typename P::Weight> h_state;
+  Buffer<typename P::Weight> layer_a, layer_b;
+  Buffer<typename P::Acc> gx, park, c_state;
+  Buffer<typename P::Weight> h_state;
   std::vector<int64_t> lens, order, active;
-  std::unique_ptr<std::atomic<int64_t>[]> ready;
+  std::unique_ptr<ReadyFlag[]> ready;
 };
 
 struct Options {
@@ -270,7 +282,7 @@ class Engine {
           if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, ws.h_state.data() + b * Hp);
           if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, ws.c_state.data() + b * Hp);
         }
-        for (int64_t c = 0; c < chunks_; ++c) ws.ready[c].store(0, std::memory_order_relaxed);
+        for (int64_t c = 0; c < chunks_; ++c) ws.ready[c].steps.store(0, std::memory_order_relaxed);
         CellJob<P> job{};
         job.cell = &cells_[cell_index];
         job.pool = &pool_;
@@ -387,7 +399,7 @@ class Engine {
       ws.park.assign(B * tiles * 4 * N, 0);
       ws.h_state.assign(2 * B * Hp, 0);
       ws.c_state.assign(B * Hp, 0);
-      ws.ready = std::make_unique<std::atomic<int64_t>[]>(chunks_);
+      ws.ready = std::make_unique<ReadyFlag[]>(chunks_);
       ws.T = T;
       ws.B = B;
     }

@@ -16,12 +16,16 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::Worker(int thread) {
   uint64_t seen = 0;
   for (;;) {
-    // Spin first (jobs follow each other closely while a model runs), then sleep.
+    // Spin first (jobs follow each other closely while a model runs), then sleep. No
+    // yielding in between: a yielding thread stays runnable, and on a machine with as many
+    // threads as cores an idle pool's yields took the cores from another engine's threads
+    // for milliseconds after each of its runs.
+    const auto deadline = std::chrono::steady_clock::now() + kIdleSpin;
     for (int spins = 0; generation_.load(std::memory_order_acquire) == seen; ++spins) {
-      if (spins > 4096) {
+      if (spins % 64 == 63 && std::chrono::steady_clock::now() > deadline) {
         generation_.wait(seen, std::memory_order_acquire);
-      } else if (spins > 256) {
-        std::this_thread::yield();
+      } else {
+        CpuRelax();
       }
     }
     seen = generation_.load(std::memory_order_acquire);

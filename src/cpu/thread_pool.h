@@ -3,23 +3,42 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
 
 namespace sbe::cpu {
 
+// A hint to the core that this thread is spinning (x86 `pause`): it frees the core's
+// resources for its sibling hyperthread and keeps the wait from flooding the memory order
+// machinery.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 // Waits for `ready` to become true: spins briefly (the common case is a wait of
 // microseconds), then yields, so that more threads than cores still make progress.
 template <typename Ready>
 void SpinUntil(Ready ready) {
   for (int spins = 0; !ready(); ++spins) {
-    if (spins > 4096) std::this_thread::yield();
+    if (spins > 4096) {
+      std::this_thread::yield();
+    } else {
+      CpuRelax();
+    }
   }
 }
 
 class ThreadPool {
  public:
+  // How long an idle worker spins for the next job before it sleeps: runs of a model follow
+  // each other within microseconds while a batch is served, and waking a sleeping thread
+  // costs tens of microseconds.
+  static constexpr std::chrono::microseconds kIdleSpin{200};
+
   // threads: the number of threads that run each job, the caller included (>= 1).
   explicit ThreadPool(int threads);
   ~ThreadPool();
