@@ -73,7 +73,6 @@ struct CellJob {
   ThreadPool* pool;
   bool stall_free;
   int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, chunks_per_thread;
-  int64_t input_rows;  // rows of the input part per row block
   bool reverse;
   const W* in;  // (T*B, in_stride)
   int64_t in_stride;
@@ -109,9 +108,9 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
   w.h_frac = h_frac;
 }
 
-// 1. The input part of this thread's chunks for every (step, sample) row at once: per block
-// of rows (sized so that the rows' partial sums stay in L2), every column block of W_x (a
-// unit tile's share stays in L1 while the rows pass), tile by tile.
+// 1. The input part of this thread's chunks for every (step, sample) row at once: per column
+// block of W_x (a unit tile's share stays in L2 while the rows pass), tile by tile, the rows
+// in groups whose sums stay in registers across the block.
 template <typename P>
 void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
@@ -119,28 +118,25 @@ void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
   const int64_t steps = cell.wx.col_steps, per_block = cell.wx.block_steps;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
-  for (int64_t r0 = 0; r0 < rows; r0 += job.input_rows) {
-    const int64_t r1 = std::min(rows, r0 + job.input_rows);
-    for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
-      const int64_t s1 = std::min(steps, s0 + per_block);
-      const bool first = s0 == 0, last = s1 == steps;
-      for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
-        for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
-          work.w = cell.wx.At(tile, s0 * kPer);
-          work.steps = s1 - s0;
-          work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
-          work.bias = cell.bias.data() + tile * N4;
-          SetShift<P>(work, cell.x_shift, cell.h_frac);
-          for (int64_t g0 = r0; g0 < r1; g0 += group) {
-            work.n = static_cast<int>(std::min<int64_t>(group, r1 - g0));
-            for (int j = 0; j < work.n; ++j) {
-              typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
-              work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
-              work.init[j] = first ? nullptr : g;
-              work.out[j] = g;
-            }
-            RunTile(work);
+  for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
+    const int64_t s1 = std::min(steps, s0 + per_block);
+    const bool first = s0 == 0, last = s1 == steps;
+    for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
+      for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
+        work.w = cell.wx.At(tile, s0 * kPer);
+        work.steps = s1 - s0;
+        work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
+        work.bias = cell.bias.data() + tile * N4;
+        SetShift<P>(work, cell.x_shift, cell.h_frac);
+        for (int64_t g0 = 0; g0 < rows; g0 += group) {
+          work.n = static_cast<int>(std::min<int64_t>(group, rows - g0));
+          for (int j = 0; j < work.n; ++j) {
+            typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
+            work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
+            work.init[j] = first ? nullptr : g;
+            work.out[j] = g;
           }
+          RunTile(work);
         }
       }
     }
@@ -239,8 +235,8 @@ class Engine {
 
   int threads() const { return pool_.size(); }
   const Plan& plan() const { return plan_; }
-  // Rows per row block of each cell's input part (empty before the first run).
-  const std::vector<int64_t>& input_rows() const { return input_rows_; }
+  // Column blocks of each cell's W_x in the input part (empty before the first run).
+  const std::vector<int64_t>& input_blocks() const { return input_blocks_; }
   // W_h's column blocks of the recurrence: how many, and how many columns each (the last may
   // be narrower).
   int64_t recurrent_blocks() const { return chunks_; }
@@ -291,7 +287,6 @@ class Engine {
         job.chunks = chunks_;
         job.tiles_per_chunk = tiles_per_chunk_;
         job.chunks_per_thread = ChunksPerThread();
-        job.input_rows = input_rows_[cell_index];
         job.reverse = dir == 1 || (!shape_.bidirectional && shape_.reverse);
         job.in = in; job.in_stride = in_stride;
         job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
@@ -319,40 +314,22 @@ class Engine {
   }
 
  private:
-  // Column blocks of W_x for the hoisted input part, in steps: the plan's, or smaller, so that
-  // a unit tile's block (reused by all rows of a row block) stays in half of L1 next to the
-  // rows that stream past it. (Half, not a quarter: each block ends in a kernel epilogue that
-  // parks the partial sums, and with the rows in L2-sized blocks the larger column block
-  // took the input part of lrcn batch 8 from 10.7 to 5.8 ms per thread, batch 32 from 25 to
-  // 23 ms.)
+  // Column blocks of W_x for the hoisted input part, in steps: as few as keep a unit tile's
+  // block in half of L2 while the rows stream past it. The kernels hold a group's sums in
+  // registers across a whole block, so the fewer the blocks, the fewer the partial sums
+  // parked and reloaded, and L2 serves the weights fast enough (6 samples per tile need 64
+  // bytes per 6 multiply-adds). The plan's input blocks are W_h's block width (an
+  // accelerator's buffer) applied to W_x; this is a GEMM over all T x B rows, which the
+  // caches bound. Blocks in half of L1 (and rows in blocks that kept the partial sums in L2),
+  // as before, were slower on this Zen 5, A/B in one process with both the AVX-512 and the
+  // AVX2 kernels: int16 by 7-16% on lrcn batch 8-128 and DeepBench 1024/2048, fp32 by up to
+  // 12%, except lrcn fp32 batch 128 (2-4% faster).
   int64_t InputBlockSteps(const PackedGates<W>& wx) const {
-    const int64_t l1 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(1), 16 << 10);
+    const int64_t l2 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10);
     const int64_t step_bytes = wx.step_elements * static_cast<int64_t>(sizeof(W));
-    const int64_t steps_in_l1 = std::max<int64_t>(8, l1 / 2 / step_bytes);
-    const int64_t blocks = std::max<int64_t>(plan_.input_blocks, CeilDiv(wx.col_steps, steps_in_l1));
+    const int64_t steps_in_l2 = std::max<int64_t>(8, l2 / 2 / step_bytes);
+    const int64_t blocks = CeilDiv(wx.col_steps, steps_in_l2);
     return CeilDiv(wx.col_steps, std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1)));
-  }
-
-  // Rows of the input part per row block. Every column block of W_x parks the rows' partial
-  // sums; over all T x B rows they outgrow L2 (4 MiB at lrcn batch 32), and each block would
-  // reload them from L3. Rows in blocks that keep a thread's partial sums in half of L2 avoid
-  // that, at the price of reading W_x once per row block: worth it only where W_x comes from
-  // L3 (not DRAM) and those reads are fewer bytes than the partial sums' round trips.
-  int64_t InputRows(const PackedGates<W>& wx, int64_t rows) const {
-    constexpr int kPer = PackedGates<W>::kColumnsPerStep;
-    const CpuInfo& cpu = GetCpuInfo();
-    const int64_t group = BestTarget().group<W>(), threads = pool_.size();
-    const int64_t my_tiles = std::min(wx.tiles, ChunksPerThread() * tiles_per_chunk_);
-    const int64_t sums_bytes = my_tiles * wx.step_elements / kPer * static_cast<int64_t>(sizeof(A));
-    const int64_t row_bytes = sums_bytes + wx.block_steps * kPer * static_cast<int64_t>(sizeof(W));
-    const int64_t fit = std::max(group, std::max<int64_t>(cpu.DataCacheBytes(2), 256 << 10) / 2 / row_bytes / group * group);
-    if (fit >= rows) return rows;
-    const int64_t wx_bytes = static_cast<int64_t>(wx.data.size() * sizeof(W));
-    if (wx_bytes > cpu.DataCacheBytes(3) / 2) return rows;
-    const int64_t column_blocks = CeilDiv(wx.col_steps, wx.block_steps);
-    const int64_t weight_reads = CeilDiv(rows, fit) * (wx_bytes / threads);
-    const int64_t sum_trips = column_blocks * 2 * rows * sums_bytes;
-    return weight_reads < sum_trips ? fit : rows;
   }
 
   int64_t ChunksPerThread() const { return CeilDiv(chunks_, pool_.size()); }
@@ -385,12 +362,12 @@ class Engine {
       chunks_ = CeilDiv(tiles, tiles_per_chunk_);
       // The weights in the schedule's blocks (packed_gates.h): W_h in column blocks of one
       // chunk of h, grouped by the thread that owns the tiles; W_x in its input blocks.
-      input_rows_.clear();
+      input_blocks_.clear();
       for (PackedCell<P>& cell : cells_) {
         cell.wh.Reblock(CeilDiv(tiles_per_chunk_ * N, PackedGates<W>::kColumnsPerStep),
                         ChunksPerThread() * tiles_per_chunk_);
         cell.wx.Reblock(InputBlockSteps(cell.wx));
-        input_rows_.push_back(InputRows(cell.wx, T * B));
+        input_blocks_.push_back(CeilDiv(cell.wx.col_steps, cell.wx.block_steps));
       }
       const int64_t widest = std::max(RoundUp(I, 2), RoundUp(D * H, 2));
       ws.layer_a.assign(T * B * widest, 0);
@@ -422,7 +399,7 @@ class Engine {
   Workspace<P> ws_;
   Plan plan_;
   int64_t chunks_ = 1, tiles_per_chunk_ = 1;
-  std::vector<int64_t> input_rows_;  // per cell
+  std::vector<int64_t> input_blocks_;  // per cell
   std::vector<int64_t> sat_preacts_, sat_cells_;
 };
 
@@ -474,7 +451,7 @@ template <typename P>
 nlohmann::json CommonDetails(const Engine<P>& engine, bool stall_free) {
   const Target& t = BestTarget();
   return {{"threads", engine.threads()},
-          {"input_rows_per_block", engine.input_rows()},
+          {"input_blocks", engine.input_blocks()},
           {"recurrent_blocks", engine.recurrent_blocks()},
           {"recurrent_block_columns", engine.recurrent_block_columns()},
           {"schedule", stall_free ? "stall-free" : "barrier"},

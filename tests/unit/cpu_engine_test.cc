@@ -142,12 +142,12 @@ TEST(CpuEngine, ReblockingKeepsEveryWeight) {
   ExpectReblockKeepsWeights<int16_t>();
 }
 
-// Wide enough that the input part's rows come in several row blocks (their partial sums
-// would outgrow L2, even a 2 MiB one at AVX-512 widths) and both weight matrices in several
-// column blocks, each re-packed into one stream per thread: fp32 still within 1e-5 of the
-// reference, int16 still bit-exact.
-TEST(CpuEngine, RowAndColumnBlocksKeepResultsExact) {
-  const Case c{{300, 257, 1, false, true}, 97, 9, true};
+// Wide enough that W_x comes in several column blocks even with a 2 MiB L2 at AVX-512 widths
+// (a unit tile's block holds half of L2), the partial sums parked between them, and W_h in
+// several column blocks, each re-packed into one stream per thread: fp32 still close to the
+// reference, int16 still bit-exact, on 1-3 threads.
+TEST(CpuEngine, ColumnBlocksKeepResultsExact) {
+  const Case c{{8209, 37, 1, false, true}, 5, 3, true};
   const LstmModel m = MakeRandomModel(c.shape, 8, "random");
   const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 4, c.lengths);
   const LstmResult<double> want = RunReference(m, in);
@@ -158,10 +158,19 @@ TEST(CpuEngine, RowAndColumnBlocksKeepResultsExact) {
   EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-5);
   EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-5);
   const nlohmann::json details = fp32->Details();
-  ASSERT_EQ(details["input_rows_per_block"].size(), 1u);
-  EXPECT_LT(details["input_rows_per_block"][0].get<int64_t>(), c.steps * c.batch) << details.dump();
+  ASSERT_EQ(details["input_blocks"].size(), 1u);
+  EXPECT_GT(details["input_blocks"][0].get<int64_t>(), 1) << details.dump();
+  EXPECT_GT(details["recurrent_blocks"].get<int64_t>(), 1) << details.dump();
 
+  o.precision = "int16";
+  o.calibration_sample = &in.x;
+  std::unique_ptr<Executor> int16 = cpu::MakeCpuExecutor(m, o);
+  int16->Run(in);
+  EXPECT_GT(int16->Details()["input_blocks"][0].get<int64_t>(), 1) << int16->Details().dump();
+  EXPECT_FALSE(int16->Details().contains("fallback")) << "the kernels, not the golden code, must run";
   const QuantizedModel q = Calibrate(m, InputRange{});
+  ASSERT_GE(q.cell(0, 0).w_ih_format.frac_bits + q.layers[0].input_format.frac_bits - fx::kPreact.frac_bits, 1)
+      << "a left shift would send RunCpuFixed to the golden code";
   const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 7, c.lengths);
   const FixedOutput want_fixed = RunGolden(q, x);
   for (int threads : {1, 2, 3}) {
