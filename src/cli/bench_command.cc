@@ -146,27 +146,34 @@ nlohmann::json ResultJson(const Result& r, double macs, const Workload& w, const
 }
 
 // Times every engine `repeat` times, in rounds of up to three runs in which the engines take
-// turns, each starting its round with an untimed warm-up run: on a shared VM whose speed
-// drifts from second to second, every engine then meets the same drift, while its weights are
-// as warm in cache as in a long-running server. Seconds per run, per engine.
+// turns: on a shared VM whose speed drifts from second to second, every engine then meets the
+// same drift, while its weights are as warm in cache as in a long-running server. Seconds per
+// run, per engine.
 //
-// Before its turn an engine waits until the previous engine's threads have gone to sleep:
-// oneDNN's OpenMP threads spin for milliseconds after a run, and so, briefly, do sbe's, and
-// on a machine with as many threads as cores the engine that came next ran beside them
-// (lrcn batch 8: sbe fp32 right after oneDNN took 3.1-4.9 ms, 2.2-2.3 ms after a 10 ms pause;
-// oneDNN itself ran the same or faster with the pause). A server runs one engine, not five
-// in turns.
-constexpr auto kSettle = std::chrono::milliseconds(10);
+// Each turn opens with untimed warm-up runs for at least kWarmUp. One run warms the caches,
+// but the previous engine's threads were still spinning for the next job (oneDNN's OpenMP
+// threads for milliseconds), and on a machine with as many threads as cores the engine that
+// came next shared the cores with them: lrcn batch 8, sbe fp32 right after oneDNN, took
+// 3.1-4.9 ms instead of 2.2-2.3. Sleeping through that time instead did not work on this VM:
+// after an idle spell, whole rounds of runs came out 3.4 ms slower (deepbench-512 batch 2:
+// 0.45 ms runs at 3.4-4.1), as if the host took a while to give the cores back. A server runs
+// one engine, busy, not five in turns.
+constexpr auto kWarmUp = std::chrono::milliseconds(20);
 std::vector<std::vector<double>> TimeInTurns(int repeat, const std::vector<std::function<void()>>& runs) {
   const int rounds = (repeat + 2) / 3;
   std::vector<std::vector<double>> seconds(runs.size());
   for (int round = 0; round < rounds; ++round) {
     const int share = repeat / rounds + (round < repeat % rounds ? 1 : 0);
     for (size_t e = 0; e < runs.size(); ++e) {
-      std::this_thread::sleep_for(kSettle);
-      if (share == 1) runs[e]();  // TimeRuns warms up by itself before two or more runs
-      const std::vector<double> s = TimeRuns(share, runs[e]);
-      seconds[e].insert(seconds[e].end(), s.begin(), s.end());
+      const auto warm = std::chrono::steady_clock::now() + kWarmUp;
+      do {
+        runs[e]();
+      } while (std::chrono::steady_clock::now() < warm);
+      for (int r = 0; r < share; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        runs[e]();
+        seconds[e].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
     }
   }
   return seconds;
@@ -348,7 +355,7 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Threads for every engine (default 0: all cores)")
       ->capture_default_str();
   cmd->add_option("--repeat", args->repeat, "Timed runs per engine, in rounds of up to 3 where the engines take turns "
-                  "(each round begins with a warm-up run); the median is reported")
+                  "(each turn begins with 20 ms of warm-up runs); the median is reported")
       ->capture_default_str();
   cmd->add_flag("--no-torch", args->no_torch, "Skip PyTorch (it runs as a /usr/bin/python3 subprocess)");
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
