@@ -55,10 +55,15 @@ double MachineCeilings::BandwidthFor(int64_t bytes) const {
   return dram_gbs();
 }
 
-double MachineCeilings::Roofline(double ops, double bytes, int64_t working_set, bool int16) const {
+double MachineCeilings::Roofline(const std::vector<RooflinePhase>& phases, bool int16) const {
   const double peak = int16 ? int16_gops : fp32_gflops;
-  if (bytes <= 0) return peak;
-  return std::min(peak, BandwidthFor(working_set) * ops / bytes);
+  double ops = 0, seconds = 0;
+  for (const RooflinePhase& p : phases) {
+    const double gbs = BandwidthFor(p.working_set);
+    ops += p.ops;
+    seconds += std::max(p.ops / (peak * 1e9), gbs > 0 ? p.bytes / (gbs * 1e9) : 0.0);
+  }
+  return seconds > 0 ? ops / seconds * 1e-9 : peak;
 }
 
 void MachineCeilings::Raise(const MachineCeilings& other) {

@@ -16,6 +16,15 @@ struct BandwidthLevel {
   double gbs;              // measured read bandwidth of all the threads
 };
 
+// One phase of a run for the roofline: `ops` operations while reading `bytes` from a working
+// set of `working_set` bytes. The phases of a run follow each other (the hoisted input part,
+// then the recurrence), so one phase's compute does not hide another's memory traffic.
+struct RooflinePhase {
+  double ops = 0;
+  double bytes = 0;
+  int64_t working_set = 0;
+};
+
 struct MachineCeilings {
   int threads = 1;
   double fp32_gflops = 0;  // fused multiply-adds: 2 flops per lane
@@ -33,9 +42,9 @@ struct MachineCeilings {
   // The bandwidth measured for a working set of `bytes`, or else that of the first level that
   // holds it.
   double BandwidthFor(int64_t bytes) const;
-  // GOPS bound of a schedule doing `ops` operations while reading `bytes` from a working set
-  // of `working_set` bytes: min(peak, bandwidth x ops / bytes).
-  double Roofline(double ops, double bytes, int64_t working_set, bool int16) const;
+  // GOPS bound of a run of these phases: all their operations over the sum of each phase's
+  // shortest time, max(ops / peak, bytes / bandwidth of its working set).
+  double Roofline(const std::vector<RooflinePhase>& phases, bool int16) const;
   nlohmann::json ToJson() const;
   // Keeps the faster of this and `other`, ceiling by ceiling (levels matched by name): each is
   // an upper bound that a slow spell of a shared machine can only lower.

@@ -96,26 +96,24 @@ double MaxAbsDiff(const TensorF& a, const TensorF& b) {
   return a.data.size() == b.data.size() ? m : INFINITY;
 }
 
-// The bytes one run of the schedule reads, and from how large a working set: W_x once (the
-// hoisted input part reuses each weight T x B times), W_h once per step (reused across the
-// batch), and the activations. W_h's size decides which cache level streams it.
-struct Traffic {
-  double bytes = 0;
-  int64_t working_set = 0;
-};
-Traffic ScheduleTraffic(const LstmShape& s, int steps, int batch, int word_bytes) {
-  Traffic t;
-  double w_x = 0, w_h = 0;
+// The phases of one run of the schedule, per layer and direction: the hoisted input part
+// reads W_x once (reused T x B times) and the inputs; the recurrence reads W_h once per step
+// (reused across the batch) and the activations. The size of the matrix decides which cache
+// level streams it.
+std::vector<RooflinePhase> SchedulePhases(const LstmShape& s, int steps, int batch, int word_bytes) {
+  std::vector<RooflinePhase> phases;
+  const double rows = static_cast<double>(steps) * batch;
+  const int64_t w_h = static_cast<int64_t>(s.GateRows()) * s.hidden_size * word_bytes;
   for (int l = 0; l < s.num_layers; ++l) {
-    w_x += static_cast<double>(s.GateRows()) * s.LayerInputSize(l) * s.directions() * word_bytes;
-    w_h += static_cast<double>(s.GateRows()) * s.hidden_size * s.directions() * word_bytes;
+    const int64_t input = s.LayerInputSize(l);
+    const int64_t w_x = static_cast<int64_t>(s.GateRows()) * input * word_bytes;
+    for (int d = 0; d < s.directions(); ++d) {
+      phases.push_back({2 * rows * s.GateRows() * input, w_x + rows * input * word_bytes, w_x});
+      phases.push_back({2 * rows * s.GateRows() * s.hidden_size,
+                        steps * static_cast<double>(w_h) + 2 * rows * s.hidden_size * word_bytes, w_h});
+    }
   }
-  const double activations = static_cast<double>(steps) * batch *
-                              (s.input_size + 2.0 * s.directions() * s.hidden_size) * word_bytes;
-  t.bytes = w_x + steps * w_h + activations;
-  // One cell's W_h: the engine runs the layers and directions one after the other.
-  t.working_set = static_cast<int64_t>(s.GateRows()) * s.hidden_size * word_bytes;
-  return t;
+  return phases;
 }
 
 struct Result {
@@ -136,8 +134,7 @@ nlohmann::json ResultJson(const Result& r, double macs, const Workload& w, const
   if (onednn_s > 0) j["vs_onednn"] = onednn_s / t;
   if (torch_s > 0) j["vs_torch"] = torch_s / t;
   const bool int16 = r.precision == "int16";
-  const Traffic traffic = ScheduleTraffic(s, w.steps, w.batch, int16 ? 2 : 4);
-  const double roof = ceilings.Roofline(2 * macs, traffic.bytes, traffic.working_set, int16);
+  const double roof = ceilings.Roofline(SchedulePhases(s, w.steps, w.batch, int16 ? 2 : 4), int16);
   j["roofline_gops"] = roof;
   j["roofline_fraction"] = gops / roof;
   j["max_abs_diff_vs_onednn"] = r.agreement;
@@ -225,10 +222,12 @@ void Bench(const BenchArgs& a) {
   // The ceilings are measured before the workloads and again after them, and the faster of
   // each kept: they are upper bounds, and on a shared VM a slow spell during one measurement
   // had put rooflines above 100%.
-  // The rooflines' bandwidths: streams of each workload's W_h, in both precisions.
+  // The rooflines' bandwidths: streams of each workload's W_x and W_h, in both precisions.
   std::vector<int64_t> working_sets;
   for (const Workload& w : workloads) {
-    for (int word_bytes : {2, 4}) working_sets.push_back(ScheduleTraffic(w.shape, w.steps, w.batch, word_bytes).working_set);
+    for (int word_bytes : {2, 4}) {
+      for (const RooflinePhase& p : SchedulePhases(w.shape, w.steps, w.batch, word_bytes)) working_sets.push_back(p.working_set);
+    }
   }
   progress(fmt::format("bench: measuring this machine's ceilings on {} threads", threads));
   MachineCeilings ceilings = MeasureCeilings(threads, working_sets);

@@ -44,9 +44,17 @@ TEST(MachineCeilings, RaiseMatchesLevelsByName) {
 TEST(MachineCeilings, RooflineIsTheLowerOfPeakAndBandwidthTimesIntensity) {
   const MachineCeilings c = Ceilings(200, 300, 250, 150, 30);
   // 1 op per byte from DRAM: 30 GOPS; from L2: 150; 100 ops per byte: the peak.
-  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, int64_t{1} << 30, false), 30);
-  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, 1 << 19, false), 150);
-  EXPECT_DOUBLE_EQ(c.Roofline(1e11, 1e9, 1 << 19, true), 300);
+  EXPECT_DOUBLE_EQ(c.Roofline({{1e9, 1e9, int64_t{1} << 30}}, false), 30);
+  EXPECT_DOUBLE_EQ(c.Roofline({{1e9, 1e9, 1 << 19}}, false), 150);
+  EXPECT_DOUBLE_EQ(c.Roofline({{1e11, 1e9, 1 << 19}}, true), 300);
+}
+
+TEST(MachineCeilings, PhasesOfARunAddTheirTimes) {
+  const MachineCeilings c = Ceilings(200, 300, 250, 150, 30);
+  // A compute-bound phase (1e11 fp32 ops: 0.5 s at the peak) and a DRAM-bound one (3e10 bytes:
+  // 1 s at 30 GB/s, its 3e10 ops would take 0.15 s): 1.3e11 ops in 1.5 s, not the 200 GFLOPS a
+  // single phase with the same totals (4.3 ops per byte) would be allowed.
+  EXPECT_DOUBLE_EQ(c.Roofline({{1e11, 1e8, 1 << 19}, {3e10, 3e10, int64_t{1} << 30}}, false), 1.3e11 / 1.5 * 1e-9);
 }
 
 TEST(MachineCeilings, AMeasuredWorkingSetOverridesItsLevel) {
@@ -63,7 +71,7 @@ TEST(MachineCeilings, AMeasuredWorkingSetOverridesItsLevel) {
   ASSERT_EQ(c.working_sets.size(), 2u);
   EXPECT_DOUBLE_EQ(c.BandwidthFor(24 << 20), 60);
   EXPECT_DOUBLE_EQ(c.BandwidthFor(32 << 20), 41);
-  EXPECT_DOUBLE_EQ(c.Roofline(1e9, 1e9, 32 << 20, true), 41);
+  EXPECT_DOUBLE_EQ(c.Roofline({{1e9, 1e9, 32 << 20}}, true), 41);
 }
 
 }  // namespace
