@@ -99,7 +99,7 @@ nlohmann::json MachineCeilings::ToJson() const {
           {"bandwidth", levels_json}, {"working_sets", sets_json},
           {"how", "measured by sbe: FMA and multiply-add-pairs loops (int16: the faster of a "
                   "probe loop and the engine's own tile on L1-resident weights), "
-                  "vector reads of a working set per level and of each workload's W_h"}};
+                  "vector reads of a working set per level and of each workload's W_x and W_h"}};
 }
 
 MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets) {

@@ -33,8 +33,8 @@ struct MachineCeilings {
   double int16_probe_gops = 0, int16_tile_gops = 0;
   std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
   // Read bandwidth of all the threads streaming a working set of exactly this many bytes (the
-  // workloads' W_h): where it sits between two levels, or fills one (W_h of deepbench-2048 in
-  // int16 is the 32 MiB of this L3, which holds far less of it), neither level's figure is its
+  // workloads' W_x and W_h): where it sits between two levels, or fills one (W_h of
+  // deepbench-2048 in int16 is the 32 MiB of this L3), neither level's figure is its
   // bandwidth. Increasing bytes.
   std::vector<std::pair<int64_t, double>> working_sets;
 

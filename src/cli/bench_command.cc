@@ -219,9 +219,6 @@ void Bench(const BenchArgs& a) {
     std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);
   };
-  // The ceilings are measured before the workloads and again after them, and the faster of
-  // each kept: they are upper bounds, and on a shared VM a slow spell during one measurement
-  // had put rooflines above 100%.
   // The rooflines' bandwidths: streams of each workload's W_x and W_h, in both precisions.
   std::vector<int64_t> working_sets;
   for (const Workload& w : workloads) {
@@ -229,6 +226,9 @@ void Bench(const BenchArgs& a) {
       for (const RooflinePhase& p : SchedulePhases(w.shape, w.steps, w.batch, word_bytes)) working_sets.push_back(p.working_set);
     }
   }
+  // The ceilings are measured before the workloads and again after them, and the faster of
+  // each kept: they are upper bounds, and on a shared VM a slow spell during one measurement
+  // had put rooflines above 100%.
   progress(fmt::format("bench: measuring this machine's ceilings on {} threads", threads));
   MachineCeilings ceilings = MeasureCeilings(threads, working_sets);
   const CpuInfo& cpu = GetCpuInfo();

@@ -13,11 +13,6 @@
 #include "sbe/fixed_point.h"
 
 HWY_BEFORE_NAMESPACE();
-#if HWY_TARGET == HWY_AVX3_DL
-// Highway 1.0's AVX3_DL target string names the VEX "avxvnni" but not AVX512_VNNI, which its
-// CPU detection requires for the target; the EVEX vpdpwssd needs it enabled here too.
-#pragma GCC target("avx512vnni")
-#endif
 namespace sbe::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -191,12 +186,30 @@ HWY_INLINE void PrefetchStep(const void* w) {
 constexpr int kVectorRegisters = kWide ? 32 : 16;
 template <int live, class V>
 HWY_INLINE void InRegister(V& v) {
-#if HWY_TARGET != HWY_SCALAR && (defined(__GNUC__) || defined(__clang__))
-  if constexpr (live <= kVectorRegisters) asm("" : "+v"(v.raw));
+#if HWY_TARGET != HWY_SCALAR && defined(__GNUC__)
+  // Clang 14 cannot pass 128- and 256-bit operands to asm in functions whose target comes
+  // from an attribute ("tied indirect register inputs"); its builds (the fuzzers) skip it there.
+#if defined(__clang__)
+  constexpr bool kCan = kWide;
+#else
+  constexpr bool kCan = true;
+#endif
+  if constexpr (live <= kVectorRegisters && kCan) asm("" : "+v"(v.raw));
 #else
   (void)v;
 #endif
 }
+
+#if HWY_TARGET == HWY_AVX3_DL
+// acc += the pairwise products of a and b (AVX-512 VNNI `vpdpwssd`), which Highway 1.0 has no
+// operation for. Inline assembly, not the intrinsic: Highway's AVX3_DL target string enables
+// "avxvnni" but not "avx512vnni" (its CPU detection does require AVX512_VNNI for the target),
+// and neither GCC nor clang lets the intrinsic into a function compiled without it.
+template <class VW>
+HWY_INLINE void DotPairsVnni(VI& acc, VW a, VW b) {
+  asm("vpdpwssd %2, %1, %0" : "+v"(acc.raw) : "v"(a.raw), "v"(b.raw));
+}
+#endif
 
 // Column-wise: per column, the 4 gate vectors meet every sample's broadcast element.
 template <int G>
@@ -292,8 +305,7 @@ HWY_NOINLINE void ColumnsI16(const TileWorkI16& work, VI (&acc)[G][4]) {
       InRegister<4 * G + G + 1 + (HWY_TARGET == HWY_AVX3_DL ? 0 : 1)>(wg);
       HWY_UNROLL(8) for (int j = 0; j < G; ++j) {
 #if HWY_TARGET == HWY_AVX3_DL
-        // Highway 1.0 has no VNNI operation: the intrinsic, which fuses the add.
-        sum[j][g] = VI{_mm512_dpwssd_epi32(sum[j][g].raw, wg.raw, xk[j].raw)};
+        DotPairsVnni(sum[j][g], wg, xk[j]);
 #else
         sum[j][g] = hn::ReorderWidenMulAccumulate(d, wg, xk[j], sum[j][g], unused);
 #endif
