@@ -349,12 +349,15 @@ class Engine {
       } catch (const Error&) {
         plan_ = Plan{};  // nothing fits the caches: stream everything, one block each
       }
-      // Column blocks of W_h: the plan's, and in the stall-free schedule at least two chunks
-      // per thread, so that a chunk of h_t is consumed while others are still produced. The
-      // plan sizes blocks for an accelerator's on-chip buffer; here a block is the span of one
-      // kernel call per tile, and narrower than kMinBlockColumns the calls spend much of their
-      // time parking partial sums (deepbench-2048 at batch 4: 94 blocks of 22 columns).
-      const int64_t fewest = (options_.stall_free ? 2 : 1) * pool_.size();
+      // Column blocks of W_h: the plan's, and at least one chunk per thread, so that under the
+      // stall-free schedule a thread starts step t+1 on its own chunk of h_t while the others
+      // still produce theirs. (Two per thread gained nothing: a thread's chunks come out
+      // together, in its last column block, and the narrower calls cost 0-12% on lrcn and
+      // deepbench-256, batch 1-8, in an A/B of executors.) The plan sizes blocks for an
+      // accelerator's on-chip buffer; here a block is the span of one kernel call per tile,
+      // and narrower than kMinBlockColumns the calls spend much of their time parking partial
+      // sums (deepbench-2048 at batch 4: 94 blocks of 22 columns).
+      const int64_t fewest = pool_.size();
       const int64_t want = std::clamp<int64_t>(plan_.blocks, fewest, std::max(fewest, H / kMinBlockColumns));
       tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
       // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
