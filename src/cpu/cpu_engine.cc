@@ -29,7 +29,8 @@
 namespace sbe::cpu {
 namespace {
 
-// The narrowest column block of W_h worth a kernel call per tile (see Prepare).
+// The narrowest column block of W_h worth a kernel call per tile, whatever the caches (see
+// Prepare and MinBlockColumns).
 constexpr int64_t kMinBlockColumns = 128;
 
 int64_t CeilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
@@ -332,6 +333,18 @@ class Engine {
     return CeilDiv(wx.col_steps, std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1)));
   }
 
+  // The narrowest column block of W_h: as wide as keeps a unit tile's block in half of L2,
+  // like W_x's (InputBlockSteps). Each block boundary parks and reloads the partial sums and
+  // makes a thread wait for a chunk of h; blocks of 128 columns, as before, left deepbench-1536
+  // 26-42% slower and deepbench-2048 3-12% (batch 1-4, A/B of executors). Never narrower than
+  // kMinBlockColumns: shorter calls spent much of their time parking (deepbench-2048 at
+  // batch 4 once had 94 blocks of 22 columns).
+  int64_t MinBlockColumns() const {
+    const int64_t l2 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10);
+    const int64_t column_bytes = int64_t{kNumGates} * BestTarget().lanes * static_cast<int64_t>(sizeof(W));
+    return std::max<int64_t>(kMinBlockColumns, l2 / 2 / column_bytes);
+  }
+
   int64_t ChunksPerThread() const { return CeilDiv(chunks_, pool_.size()); }
 
   // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
@@ -354,11 +367,11 @@ class Engine {
       // still produce theirs. (Two per thread gained nothing: a thread's chunks come out
       // together, in its last column block, and the narrower calls cost 0-12% on lrcn and
       // deepbench-256, batch 1-8, in an A/B of executors.) The plan sizes blocks for an
-      // accelerator's on-chip buffer; here a block is the span of one kernel call per tile,
-      // and narrower than kMinBlockColumns the calls spend much of their time parking partial
-      // sums (deepbench-2048 at batch 4: 94 blocks of 22 columns).
+      // accelerator's on-chip buffer holding a column block of the whole W_h; here a block is
+      // the span of one kernel call per tile, and what has to stay in cache while the batch's
+      // groups of samples pass is one tile's block: no narrower than MinBlockColumns.
       const int64_t fewest = pool_.size();
-      const int64_t want = std::clamp<int64_t>(plan_.blocks, fewest, std::max(fewest, H / kMinBlockColumns));
+      const int64_t want = std::clamp<int64_t>(plan_.blocks, fewest, std::max(fewest, H / MinBlockColumns()));
       tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
       // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
       if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
