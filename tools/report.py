@@ -639,8 +639,8 @@ def full_report(args):
     md.append(f"- **Boards simulated:** {', '.join(boards)} (`boards/*.json`; every figure's source is "
               "listed there; docs/BOARDS.md).")
     md.append("- **Every number says what it is:** *measured* (timed on this machine now, median of "
-              f"{repeat} runs, the engines taking turns in rounds of up to three runs, each after a "
-              "warm-up), *simulated* (`sbe simulate`, the cycle-level model of the accelerator), *predicted* (`sbe plan`, the paper's performance model), or *published* "
+              f"{repeat} runs, the engines taking turns in rounds of up to three runs, each turn opened "
+              "by 20 ms of warm-up runs), *simulated* (`sbe simulate`, the cycle-level model of the accelerator), *predicted* (`sbe plan`, the paper's performance model), or *published* "
               "(copied from the paper, never mixed with the others).\n")
 
     md.append("## 1. CPU, GPU vs FPGA\n")
