@@ -36,6 +36,12 @@ constexpr int64_t kMinBlockColumns = 128;
 int64_t CeilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
 int64_t RoundUp(int64_t v, int64_t m) { return CeilDiv(v, m) * m; }
 
+// How many spans of `bytes` fill half of L2: the cache a unit tile's block of weights stays in
+// while the rows (W_x) or the batch's groups of samples (W_h) pass it.
+int64_t InHalfOfL2(int64_t bytes) {
+  return std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10) / 2 / bytes;
+}
+
 // Precision traits: what the kernels multiply (Weight) and accumulate in (Acc).
 struct Fp32 {
   using Weight = float;
@@ -326,9 +332,7 @@ class Engine {
   // AVX2 kernels: int16 by 7-16% on lrcn batch 8-128 and DeepBench 1024/2048, fp32 by up to
   // 12%, except lrcn fp32 batch 128 (2-4% faster).
   int64_t InputBlockSteps(const PackedGates<W>& wx) const {
-    const int64_t l2 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10);
-    const int64_t step_bytes = wx.step_elements * static_cast<int64_t>(sizeof(W));
-    const int64_t steps_in_l2 = std::max<int64_t>(8, l2 / 2 / step_bytes);
+    const int64_t steps_in_l2 = std::max<int64_t>(8, InHalfOfL2(wx.step_elements * static_cast<int64_t>(sizeof(W))));
     const int64_t blocks = CeilDiv(wx.col_steps, steps_in_l2);
     return CeilDiv(wx.col_steps, std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1)));
   }
@@ -340,9 +344,8 @@ class Engine {
   // kMinBlockColumns: shorter calls spent much of their time parking (deepbench-2048 at
   // batch 4 once had 94 blocks of 22 columns).
   int64_t MinBlockColumns() const {
-    const int64_t l2 = std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10);
     const int64_t column_bytes = int64_t{kNumGates} * BestTarget().lanes * static_cast<int64_t>(sizeof(W));
-    return std::max<int64_t>(kMinBlockColumns, l2 / 2 / column_bytes);
+    return std::max<int64_t>(kMinBlockColumns, InHalfOfL2(column_bytes));
   }
 
   int64_t ChunksPerThread() const { return CeilDiv(chunks_, pool_.size()); }
