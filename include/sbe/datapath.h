@@ -1,7 +1,8 @@
-// The steps of the accelerator's arithmetic that every fixed-point executor shares with the
-// golden model, defined once: a gate row's two accumulators into its pre-activation, and the
-// tail (activations and cell update) of one sample. Summation order is free (calibration
-// proved no 32-bit partial sum overflows); these steps are not, so nobody re-implements them.
+// One cell (layer, direction) of a quantised model as the datapath sees it: its weights, the
+// shifts its formats imply, and the golden steps on its rows: a gate row's two accumulators
+// into its pre-activation, and the tail (activations and cell update) of one sample.
+// Summation order is free (calibration proved no 32-bit partial sum overflows); these steps
+// are not: they are the one-lane instance of src/numeric/datapath-inl.h.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,12 @@ class CellDatapath {
 
   const QuantizedCell& weights() const { return *weights_; }
   int64_t hidden_size() const { return hidden_; }
+  // The right shifts that bring the input part's and the hidden part's accumulators to the
+  // pre-activation format (products carry the sum of their operands' fractional bits; <= 0
+  // is a left shift), and the layer's h format.
+  int x_shift() const { return x_shift_; }
+  int h_shift() const { return h_shift_; }
+  fx::QFormat h_format() const { return h_format_; }
 
  private:
   const QuantizedCell* weights_;

@@ -2,7 +2,6 @@
 // saturation and the activation functions. docs/FIXED_POINT.md is the prose of this file.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -36,6 +35,10 @@ inline constexpr QFormat kBias{32, 11};
 // partial sum can leave this range, so any summation order gives the same bits.
 inline constexpr int kAccumulatorBits = 32;
 
+// The datapath's steps on one value, as the golden model runs them: each is the one-lane
+// instance of its definition in src/numeric/datapath-inl.h, which the SIMD kernels run on
+// vectors. docs/FIXED_POINT.md is their prose.
+
 // Saturates v to the range of `bits`-bit signed integers.
 int64_t Saturate(int64_t v, int bits);
 // v * 2^-shift rounded half up (add half an LSB, then arithmetic shift right); shift <= 0 is
@@ -43,33 +46,20 @@ int64_t Saturate(int64_t v, int bits);
 int64_t RoundShift(int64_t v, int shift);
 // Converts an integer in format `from` to format `to`: RoundShift then Saturate.
 int64_t Convert(int64_t v, QFormat from, QFormat to);
+// The input part of a gate row, RoundShift(acc_x, x_shift) + bias, and its pre-activation,
+// input part + RoundShift(acc_h, h_shift) saturated to Q4.11 (*saturated counts it).
+int64_t InputPart(int64_t acc_x, int64_t bias, int x_shift);
+int16_t Preactivation(int64_t input_part, int64_t acc_h, int h_shift, int64_t* saturated);
 // Quantises a real value: round half up of x * 2^frac, saturated. NaN maps to 0.
-// Quantizer holds the scale of one format and is inline: an int16 executor quantises every
-// input value on every run (1.8 M of them for lrcn at batch 32), where a call into libm's
-// floor per value cost 10% of the run.
 struct Quantizer {
-  explicit Quantizer(QFormat f)
-      : scale(f.frac_bits >= 0 ? static_cast<double>(int64_t{1} << f.frac_bits)
-                               : 1.0 / static_cast<double>(int64_t{1} << -f.frac_bits)),
-        max(static_cast<double>(f.max_int())), min(static_cast<double>(f.min_int())) {}
-  int64_t operator()(double x) const {
-    if (x != x) return 0;  // NaN
-    const double v = x * scale + 0.5;  // x * 2^frac is exact: a power-of-two scale
-    if (v >= max) return static_cast<int64_t>(max);      // floor(v) >= max
-    if (v < min + 1.0) return static_cast<int64_t>(min);  // floor(v) <= min
-    const int64_t t = static_cast<int64_t>(v);           // toward zero; floor below:
-    return static_cast<double>(t) > v ? t - 1 : t;
-  }
+  explicit Quantizer(QFormat f);
+  int64_t operator()(double x) const;
   double scale, max, min;
 };
-inline int64_t Quantize(double x, QFormat f) { return Quantizer(f)(x); }
+int64_t Quantize(double x, QFormat f);
 // An input value of the datapath: quantize(x) clamped to [-limit, limit] (limit <= the
 // format's max_int()); counts it in *saturated when it was NaN or clamped.
-inline int64_t QuantizeClamped(double x, const Quantizer& quantize, int64_t limit, int64_t* saturated) {
-  const int64_t q = quantize(x);
-  if (q > limit || q < -limit || x != x) ++*saturated;
-  return std::clamp(q, -limit, limit);
-}
+int64_t QuantizeClamped(double x, const Quantizer& quantize, int64_t limit, int64_t* saturated);
 // QuantizeClamped on n floats into int16, with SIMD where the CPU has it (the inputs of an
 // int16 run). Returns how many values were NaN or clamped.
 int64_t QuantizeArray(const float* x, int64_t n, QFormat f, int64_t limit, int16_t* out);
@@ -95,11 +85,13 @@ const ActivationTable& SigmoidTable();
 const ActivationTable& TanhTable();
 
 // The tail of the LSTM cell for one hidden unit, in the datapath's formats:
-// c' = f*c + i*g (Q16.15), h' = o * tanh(c') in the layer's h format.
+// c' = f*c + i*g (Q16.15), h' = o * tanh(c') in the layer's h format; *saturated (when given)
+// counts a saturated c'.
 struct CellUpdate {
   int32_t c;
   int16_t h;
 };
-CellUpdate UpdateCell(int16_t i, int16_t f, int16_t g, int16_t o, int32_t c, QFormat h_format);
+CellUpdate UpdateCell(int16_t i, int16_t f, int16_t g, int16_t o, int32_t c, QFormat h_format,
+                      int64_t* saturated = nullptr);
 
 }  // namespace sbe::fx

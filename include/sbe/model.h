@@ -25,6 +25,9 @@ struct LstmShape {
   bool reverse = false;
 
   int directions() const { return bidirectional ? 2 : 1; }
+  // Whether direction `dir` walks the sequence from its last valid step to its first: the
+  // second direction of a bidirectional layer, or every cell of a reverse stack.
+  bool RunsBackward(int dir) const { return bidirectional ? dir == 1 : reverse; }
   int num_cells() const { return num_layers * directions(); }
   // Layer 0 reads x; deeper layers read the previous layer's output (directions * hidden).
   int64_t LayerInputSize(int layer) const {

@@ -107,7 +107,7 @@ nlohmann::json ModelJson(const LstmModel& model) {
           {"hidden_size", s.hidden_size},
           {"num_layers", s.num_layers},
           {"bidirectional", s.bidirectional},
-          {"reverse", !s.bidirectional && s.reverse},
+          {"reverse", s.RunsBackward(0)},
           {"bias", s.has_bias},
           {"weights", s.WeightCount()},
           {"default_steps", model.default_steps},

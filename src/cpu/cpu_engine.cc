@@ -17,6 +17,7 @@
 #include "cpu/kernels.h"
 #include "cpu/packed_gates.h"
 #include "cpu/thread_pool.h"
+#include "common/int_math.h"
 #include "plan/cpu_board.h"
 #include "sbe/cpu_info.h"
 #include "sbe/datapath.h"
@@ -32,9 +33,6 @@ namespace {
 // The narrowest column block of W_h worth a kernel call per tile, whatever the caches (see
 // Prepare and MinBlockColumns).
 constexpr int64_t kMinBlockColumns = 128;
-
-int64_t CeilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
-int64_t RoundUp(int64_t v, int64_t m) { return CeilDiv(v, m) * m; }
 
 // How many spans of `bytes` fill half of L2: the cache a unit tile's block of weights stays in
 // while the rows (W_x) or the batch's groups of samples (W_h) pass it.
@@ -294,7 +292,7 @@ class Engine {
         job.chunks = chunks_;
         job.tiles_per_chunk = tiles_per_chunk_;
         job.chunks_per_thread = ChunksPerThread();
-        job.reverse = dir == 1 || (!shape_.bidirectional && shape_.reverse);
+        job.reverse = shape_.RunsBackward(dir);
         job.in = in; job.in_stride = in_stride;
         job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
         job.gx = ws.gx.data(); job.park = ws.park.data();
@@ -451,11 +449,12 @@ std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
   std::vector<PackedCell<Int16>> cells;
   for (int layer = 0; layer < s.num_layers; ++layer) {
     for (int dir = 0; dir < s.directions(); ++dir) {
-      const QuantizedCell& w = q.cell(layer, dir);
+      const CellDatapath datapath(q, layer, dir);
+      const QuantizedCell& w = datapath.weights();
       PackedCell<Int16> c;
-      c.x_shift = w.w_ih_format.frac_bits + q.layers[layer].input_format.frac_bits - fx::kPreact.frac_bits;
-      c.h_shift = w.w_hh_format.frac_bits + q.layers[layer].h_format.frac_bits - fx::kPreact.frac_bits;
-      c.h_frac = q.layers[layer].h_format.frac_bits;
+      c.x_shift = datapath.x_shift();
+      c.h_shift = datapath.h_shift();
+      c.h_frac = datapath.h_format().frac_bits;
       if (c.x_shift < 1 || c.h_shift < 1) return {};
       c.wx = PackGates(w.w_ih.data(), s.hidden_size, s.LayerInputSize(layer), n);
       c.wh = PackGates(w.w_hh.data(), s.hidden_size, s.hidden_size, n);

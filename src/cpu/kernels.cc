@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "cpu/kernels.h"
+#include "numeric/datapath-inl.h"
 #include "sbe/fixed_point.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -38,72 +39,29 @@ int Lanes32() { return static_cast<int>(hn::Lanes(DI())); }
 int GroupF32() { return kGroupF32; }
 int GroupI16() { return kGroupI16; }
 
-// ---------------------------------------------------------------- int16 fixed-point helpers
-// RoundShift (fx::) for shift >= 1 without the overflow of adding half an LSB first:
-// floor((v + 2^(s-1)) / 2^s) == (v >> s) + bit s-1 of v.
-HWY_INLINE VI RoundShift(VI v, int s) {
-  const DI d;
-  return hn::Add(hn::ShiftRightSame(v, s), hn::And(hn::ShiftRightSame(v, s - 1), hn::Set(d, 1)));
-}
+// ---------------------------------------------------------------- int16 epilogue
+// The datapath of docs/FIXED_POINT.md on N lanes at once: src/numeric/datapath-inl.h, the same
+// definition the golden model runs on one lane.
+using Lanes = fx::HWY_NAMESPACE::Simd<DI>;
+namespace dp = fx::HWY_NAMESPACE;
 
-// Two's-complement add that saturates to int32 (fx::Saturate(a + b, 32)).
-HWY_INLINE VI SaturatedAdd32(VI a, VI b) {
-  const DI d;
-  const auto du = hn::RebindToUnsigned<DI>();
-  const VI sum = hn::BitCast(d, hn::Add(hn::BitCast(du, a), hn::BitCast(du, b)));
-  const auto overflow = hn::Lt(hn::And(hn::Xor(a, sum), hn::Xor(b, sum)), hn::Zero(d));
-  const VI limit = hn::IfThenElse(hn::Lt(a, hn::Zero(d)), hn::Set(d, INT32_MIN), hn::Set(d, INT32_MAX));
-  return hn::IfThenElse(overflow, limit, sum);
-}
-
-HWY_INLINE VI Clamp16(VI v) {
-  const DI d;
-  return hn::Min(hn::Max(v, hn::Set(d, -32768)), hn::Set(d, 32767));
-}
-
-// fx::Interpolate on N values: `table` holds, per segment, T[k] in the low half and
-// T[k+1] - T[k] in the high half, so one gather serves both.
-HWY_INLINE VI Interpolate(const int32_t* table, VI preact) {
-  const DI d;
-  const VI offset = hn::Add(preact, hn::Set(d, 32768));
-  const VI entry = hn::GatherIndex(d, table, hn::ShiftRight<fx::kSegmentBits>(offset));
-  const VI frac = hn::And(offset, hn::Set(d, (1 << fx::kSegmentBits) - 1));
-  const VI base = hn::ShiftRight<16>(hn::ShiftLeft<16>(entry));
-  const VI delta = hn::ShiftRight<fx::kSegmentBits>(
-      hn::Add(hn::Mul(hn::ShiftRight<16>(entry), frac), hn::Set(d, 1 << (fx::kSegmentBits - 1))));
-  return Clamp16(hn::Add(base, delta));
-}
-
-struct PackedTables {
-  int32_t sigmoid[fx::kSegments];
-  int32_t tanh[fx::kSegments];
+struct Tables {
+  dp::PackedTable sigmoid, tanh;
 };
 
-const PackedTables& Tables() {
-  static const PackedTables t = [] {
-    PackedTables p{};
-    const auto pack = [](const fx::ActivationTable& src, int32_t* dst) {
-      for (int k = 0; k < fx::kSegments; ++k) {
-        const int32_t delta = int32_t{src[k + 1]} - src[k];  // |delta| << 2^15: adjacent entries
-        dst[k] = static_cast<int32_t>((static_cast<uint32_t>(delta) << 16) |
-                                      static_cast<uint16_t>(src[k]));
-      }
-    };
-    pack(fx::SigmoidTable(), p.sigmoid);
-    pack(fx::TanhTable(), p.tanh);
-    return p;
-  }();
+const Tables& ActivationTables() {
+  static const Tables t{dp::Pack(fx::SigmoidTable()), dp::Pack(fx::TanhTable())};
   return t;
 }
 
 void ActivateI16(const int16_t* in, int16_t* out, int64_t n, bool tanh) {
   const DI d;
   const DH dh;
-  const int32_t* table = tanh ? Tables().tanh : Tables().sigmoid;
+  const dp::PackedTable& table = tanh ? ActivationTables().tanh : ActivationTables().sigmoid;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
   for (; i + N <= n; i += N) {
-    hn::StoreU(hn::DemoteTo(dh, Interpolate(table, hn::PromoteTo(d, hn::LoadU(dh, in + i)))), dh,
+    hn::StoreU(hn::DemoteTo(dh, dp::Activate<Lanes>(table, hn::PromoteTo(d, hn::LoadU(dh, in + i)))), dh,
                out + i);
   }
   for (; i < n; ++i) out[i] = tanh ? fx::Tanh(in[i]) : fx::Sigmoid(in[i]);
@@ -111,26 +69,16 @@ void ActivateI16(const int16_t* in, int16_t* out, int64_t n, bool tanh) {
 void SigmoidI16(const int16_t* in, int16_t* out, int64_t n) { ActivateI16(in, out, n, false); }
 void TanhI16(const int16_t* in, int16_t* out, int64_t n) { ActivateI16(in, out, n, true); }
 
-// fx::UpdateCell on N units. Gates i, f, o come from the sigmoid table, so they lie in
-// [0, 32767]; that bounds every product below to 31 bits (docs/CPU_ENGINE.md).
+// The tail of one sample's N units: the four activations and the cell update.
 HWY_INLINE void CellI16(const TileWorkI16& work, int j, const VI (&pre)[4], int64_t* cells) {
   const DI d;
   const DH dh;
-  const PackedTables& t = Tables();
-  const VI i = Interpolate(t.sigmoid, pre[0]), f = Interpolate(t.sigmoid, pre[1]);
-  const VI g = Interpolate(t.tanh, pre[2]), o = Interpolate(t.sigmoid, pre[3]);
-  const VI c = hn::LoadU(d, work.c[j]);
-  // f * c needs 47 bits: split c = hi * 2^15 + lo; RoundShift(f*c, 15) = f*hi + RoundShift(f*lo, 15).
-  const VI c_hi = hn::ShiftRight<15>(c), c_lo = hn::And(c, hn::Set(d, 0x7fff));
-  const VI fc = hn::Add(hn::Mul(f, c_hi), RoundShift(hn::Mul(f, c_lo), 15));
-  const VI ig = RoundShift(hn::Mul(i, g), 15);
-  const VI c_next = SaturatedAdd32(fc, ig);
-  *cells += static_cast<int64_t>(hn::CountTrue(
-      d, hn::Or(hn::Eq(c_next, hn::Set(d, INT32_MAX)), hn::Eq(c_next, hn::Set(d, INT32_MIN)))));
-  hn::StoreU(c_next, d, work.c[j]);
-  const VI tc = Interpolate(t.tanh, Clamp16(RoundShift(c_next, fx::kCell.frac_bits - fx::kPreact.frac_bits)));
-  const VI h = Clamp16(RoundShift(hn::Mul(o, tc), 2 * fx::kGate.frac_bits - work.h_frac));
-  hn::StoreU(hn::DemoteTo(dh, h), dh, work.h[j]);
+  const Tables& t = ActivationTables();
+  const VI i = dp::Activate<Lanes>(t.sigmoid, pre[0]), f = dp::Activate<Lanes>(t.sigmoid, pre[1]);
+  const VI g = dp::Activate<Lanes>(t.tanh, pre[2]), o = dp::Activate<Lanes>(t.sigmoid, pre[3]);
+  const dp::CellStep<Lanes> next = dp::UpdateCell<Lanes>(t.tanh, i, f, g, o, hn::LoadU(d, work.c[j]), work.h_frac, cells);
+  hn::StoreU(next.c, d, work.c[j]);
+  hn::StoreU(hn::DemoteTo(dh, next.h), dh, work.h[j]);
   std::memcpy(work.y[j], work.h[j], sizeof(int16_t) * work.y_units);
 }
 
@@ -337,17 +285,15 @@ HWY_INLINE void TileI16(TileWorkI16& work) {
         break;
       case Epilogue::kInputPart:
         HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
-          hn::StoreU(SaturatedAdd32(RoundShift(total[g], work.shift), hn::LoadU(d, work.bias + g * N)),
-                     d, work.out[j] + g * N);
+          hn::StoreU(dp::InputPart<Lanes>(total[g], hn::LoadU(d, work.bias + g * N), work.shift), d,
+                     work.out[j] + g * N);
         }
         break;
       case Epilogue::kCell: {
         VI pre[4];
         HWY_UNROLL(8) for (int g = 0; g < 4; ++g) {
-          const VI z = SaturatedAdd32(RoundShift(total[g], work.shift),
-                                      hn::LoadU(d, work.input_part[j] + g * N));
-          pre[g] = Clamp16(z);
-          work.saturated_preacts += static_cast<int64_t>(hn::CountTrue(d, hn::Ne(pre[g], z)));
+          pre[g] = dp::Preactivation<Lanes>(hn::LoadU(d, work.input_part[j] + g * N), total[g],
+                                            work.shift, &work.saturated_preacts);
         }
         CellI16(work, j, pre, &work.saturated_cells);
         break;

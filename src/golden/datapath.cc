@@ -14,26 +14,27 @@ CellDatapath::CellDatapath(const QuantizedModel& m, int layer, int dir)
 
 int16_t CellDatapath::Preactivation(int64_t acc_x, int64_t acc_h, int64_t row,
                                     SaturationCounts* counts) const {
-  const int64_t z =
-      fx::RoundShift(acc_x, x_shift_) + fx::RoundShift(acc_h, h_shift_) + weights_->bias[row];
-  const int64_t p = fx::Saturate(z, fx::kPreact.bits);
-  if (p != z && counts) ++counts->preacts;
-  return static_cast<int16_t>(p);
+  int64_t saturated = 0;
+  const int16_t p = fx::Preactivation(fx::InputPart(acc_x, weights_->bias[row], x_shift_), acc_h,
+                                      h_shift_, &saturated);
+  if (counts) counts->preacts += saturated;
+  return p;
 }
 
 void CellDatapath::Tail(const int16_t* preact, int32_t* c, int16_t* h,
                         SaturationCounts* counts) const {
   const int64_t H = hidden_;
+  int64_t saturated = 0;
   for (int64_t k = 0; k < H; ++k) {
     const int16_t i = fx::Sigmoid(preact[kGateInput * H + k]);
     const int16_t f = fx::Sigmoid(preact[kGateForget * H + k]);
     const int16_t g = fx::Tanh(preact[kGateCell * H + k]);
     const int16_t o = fx::Sigmoid(preact[kGateOutput * H + k]);
-    const fx::CellUpdate u = fx::UpdateCell(i, f, g, o, c[k], h_format_);
-    if (counts && (u.c == fx::kCell.max_int() || u.c == fx::kCell.min_int())) ++counts->cells;
+    const fx::CellUpdate u = fx::UpdateCell(i, f, g, o, c[k], h_format_, &saturated);
     c[k] = u.c;
     h[k] = u.h;
   }
+  if (counts) counts->cells += saturated;
 }
 
 }  // namespace sbe

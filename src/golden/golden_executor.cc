@@ -30,7 +30,7 @@ void RunCellSequence(const QuantizedModel& m, int layer, int dir, const int16_t*
   const CellDatapath datapath(m, layer, dir);
   const QuantizedCell& w = datapath.weights();
   const int64_t H = s.hidden_size, rows = s.GateRows(), D = s.directions();
-  const bool reverse = dir == 1 || (!s.bidirectional && s.reverse);
+  const bool reverse = s.RunsBackward(dir);
   std::vector<int16_t> preact(rows), h_prev(h, h + H);
   for (int64_t step = 0; step < len; ++step) {
     const int64_t t = reverse ? len - 1 - step : step;

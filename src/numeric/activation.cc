@@ -1,7 +1,9 @@
-// Sigmoid and tanh as the hardware computes them: a 513-entry table and linear interpolation.
+// Sigmoid and tanh as the hardware computes them: a 1025-entry table per function (one BRAM)
+// and linear interpolation (one DSP); the interpolation itself is datapath-inl.h's Activate.
 #include <array>
 #include <cmath>
 
+#include "numeric/datapath-inl.h"
 #include "sbe/fixed_point.h"
 
 namespace sbe::fx {
@@ -9,6 +11,7 @@ namespace {
 
 using Table = ActivationTable;
 
+// Entry k: the function at the start of segment k, -16 + k/32, quantised to Q0.15.
 template <typename F>
 Table MakeTable(F f) {
   Table t{};
@@ -20,11 +23,7 @@ Table MakeTable(F f) {
 }
 
 int16_t Interpolate(const Table& t, int16_t preact) {
-  const int32_t offset = int32_t{preact} - static_cast<int32_t>(kPreact.min_int());  // 0..65535
-  const int32_t k = offset >> kSegmentBits;
-  const int32_t frac = offset & ((1 << kSegmentBits) - 1);
-  const int64_t delta = RoundShift(int64_t{t[k + 1] - t[k]} * frac, kSegmentBits);
-  return static_cast<int16_t>(Saturate(t[k] + delta, kGate.bits));
+  return static_cast<int16_t>(HWY_NAMESPACE::Activate<HWY_NAMESPACE::Scalar<int64_t>>(t, preact));
 }
 
 }  // namespace

@@ -1,10 +1,18 @@
-// Rounding, saturation, quantisation and the cell update of the fixed-point datapath.
+// The datapath's scalar API (fixed_point.h): the one-lane instances of datapath-inl.h, which
+// the golden model, calibration and the tests call; formats and their names.
+#include "sbe/fixed_point.h"
+
 #include <cmath>
 
-#include "sbe/fixed_point.h"
+#include "numeric/datapath-inl.h"
 #include "sbe/error.h"
 
 namespace sbe::fx {
+namespace {
+namespace dp = HWY_NAMESPACE;
+using Int = dp::Scalar<int64_t>;
+using Real = dp::Scalar<double>;
+}  // namespace
 
 double QFormat::scale() const { return std::ldexp(1.0, -frac_bits); }
 
@@ -13,18 +21,34 @@ std::string QFormat::ToString() const {
   return bits == 16 ? q : fmt::format("{}/{}", q, bits);
 }
 
-int64_t Saturate(int64_t v, int bits) {
-  const int64_t hi = (int64_t{1} << (bits - 1)) - 1, lo = -(int64_t{1} << (bits - 1));
-  return v > hi ? hi : v < lo ? lo : v;
-}
-
-int64_t RoundShift(int64_t v, int shift) {
-  if (shift <= 0) return v * (int64_t{1} << -shift);
-  return (v + (int64_t{1} << (shift - 1))) >> shift;  // C++20: >> is arithmetic
-}
-
+int64_t Saturate(int64_t v, int bits) { return dp::Saturate<Int>(v, bits); }
+int64_t RoundShift(int64_t v, int shift) { return dp::RoundShift<Int>(v, shift); }
 int64_t Convert(int64_t v, QFormat from, QFormat to) {
   return Saturate(RoundShift(v, from.frac_bits - to.frac_bits), to.bits);
+}
+
+int64_t InputPart(int64_t acc_x, int64_t bias, int x_shift) {
+  return dp::InputPart<Int>(acc_x, bias, x_shift);
+}
+
+int16_t Preactivation(int64_t input_part, int64_t acc_h, int h_shift, int64_t* saturated) {
+  return static_cast<int16_t>(dp::Preactivation<Int>(input_part, acc_h, h_shift, saturated));
+}
+
+Quantizer::Quantizer(QFormat f)
+    : scale(std::ldexp(1.0, f.frac_bits)),
+      max(static_cast<double>(f.max_int())),
+      min(static_cast<double>(f.min_int())) {}
+
+int64_t Quantizer::operator()(double x) const {
+  return static_cast<int64_t>(dp::Quantize<Real>(x, scale, min, max));
+}
+
+int64_t Quantize(double x, QFormat f) { return Quantizer(f)(x); }
+
+int64_t QuantizeClamped(double x, const Quantizer& q, int64_t limit, int64_t* saturated) {
+  return static_cast<int64_t>(
+      dp::QuantizeClamped<Real>(x, q.scale, q.min, q.max, static_cast<double>(limit), saturated));
 }
 
 int NaturalFracBits(double max_abs, int bits) {
@@ -38,16 +62,12 @@ int NaturalFracBits(double max_abs, int bits) {
   return frac;
 }
 
-CellUpdate UpdateCell(int16_t i, int16_t f, int16_t g, int16_t o, int32_t c, QFormat h_format) {
-  // Products of Q0.15 gates with Q16.15 (c) or Q0.15 (g) operands carry 30 fractional bits;
-  // each is rounded back to the cell's 15 before the add, as two DSP outputs would be.
-  const int64_t fc = RoundShift(int64_t{f} * c, kGate.frac_bits);
-  const int64_t ig = RoundShift(int64_t{i} * g, kGate.frac_bits);
-  const int32_t c_next = static_cast<int32_t>(Saturate(fc + ig, kCell.bits));
-  const int16_t t = Tanh(static_cast<int16_t>(Convert(c_next, kCell, kPreact)));
-  const QFormat product{32, 2 * kGate.frac_bits};
-  const int16_t h = static_cast<int16_t>(Convert(int64_t{o} * t, product, h_format));
-  return {c_next, h};
+CellUpdate UpdateCell(int16_t i, int16_t f, int16_t g, int16_t o, int32_t c, QFormat h_format,
+                      int64_t* saturated) {
+  int64_t count = 0;
+  const dp::CellStep<Int> u = dp::UpdateCell<Int>(TanhTable(), i, f, g, o, c, h_format.frac_bits, &count);
+  if (saturated) *saturated += count;
+  return {static_cast<int32_t>(u.c), static_cast<int16_t>(u.h)};
 }
 
 }  // namespace sbe::fx

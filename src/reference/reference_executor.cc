@@ -72,7 +72,7 @@ LstmResult<double> RunReference(const LstmModel& model, const LstmInput& in) {
   for (int layer = 0; layer < s.num_layers; ++layer) {
     TensorD out({T, B, D * H});  // steps past a sample's length stay zero (ONNX semantics)
     for (int dir = 0; dir < D; ++dir) {
-      const bool reverse = dir == 1 || (!s.bidirectional && s.reverse);
+      const bool reverse = s.RunsBackward(dir);
       const int64_t cell = layer * D + dir;
       for (int64_t b = 0; b < B; ++b) {
         const int64_t len = in.seq_lens.empty() ? T : in.seq_lens[b];

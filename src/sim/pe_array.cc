@@ -2,11 +2,9 @@
 
 #include <algorithm>
 
-namespace sbe::sim {
-namespace {
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-}  // namespace
+#include "common/int_math.h"
 
+namespace sbe::sim {
 PeArray::PeArray(const Board& board, int64_t rows)
     : rows_(rows),
       n_pe_(board.macs_per_cycle),

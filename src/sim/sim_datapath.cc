@@ -58,7 +58,7 @@ void SimDatapath::BeginCell(int layer, int dir) {
     layer_ = layer;
   }
   dir_ = dir;
-  reverse_ = dir == 1 || (!m_.shape.bidirectional && m_.shape.reverse);
+  reverse_ = m_.shape.RunsBackward(dir);
   acc_x_.assign(count_ * rows_, 0);
   acc_h_.assign(count_ * rows_, 0);
   preact_.assign(rows_, 0);

@@ -115,7 +115,7 @@ class Controller {
   void BeginCell(const ScheduleOp& op, int64_t B) {
     layer_ = op.layer;
     dir_ = op.direction;
-    reverse_ = op.direction == 1 || (!m_.shape.bidirectional && m_.shape.reverse);
+    reverse_ = m_.shape.RunsBackward(op.direction);
     step_ = -1;
     // h_0 is on-chip before the cell starts; the previous cell's work bounds nothing else.
     h_ready_.assign(B * m_.shape.hidden_size, 0);
