@@ -19,8 +19,9 @@ struct Board {
   int64_t macs_per_cycle = 0;
   std::string pe_counting;
   int word_bits = 16;        // datapath word: weights, inputs and states
-  int64_t weight_buffer_bytes = 0;  // on-chip memory for weight blocks (BRAM/URAM; cache)
-  int64_t state_buffer_bytes = 0;   // on-chip memory for the batch's h, c, x and gate sums
+  // On-chip memory (BRAM/URAM; caches): one pool that weight blocks and the batch's state
+  // (x, h, c, accumulators) share, so batch size and blocking number trade against each other.
+  int64_t onchip_bytes = 0;
   double dram_gbs = 0;       // sustained DRAM read bandwidth, 1e9 bytes per second
   double dram_latency_ns = 0;
   int64_t dram_burst_bytes = 0;
@@ -48,9 +49,8 @@ struct Board {
 // Parses a board description; throws Error naming `name` and the field on anything missing,
 // mistyped, zero, negative or impossible.
 Board ParseBoard(const std::string& json_text, const std::string& name);
-// A preset name (boards/NAME.json, compiled in) or a path to a .json file; "cpu" is this
-// machine, detected (bandwidth measured, peak from the SIMD width); "cpu:measured" also
-// measures the int16 multiply-add peak.
+// A preset name (boards/NAME.json, compiled in) or a path to a .json file: FPGA boards. This
+// machine, the board `cpu`, is measured instead (sbe/cpu_board.h).
 Board LoadBoard(const std::string& spec);
 std::vector<std::string> BoardPresetNames();
 

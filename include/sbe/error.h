@@ -29,6 +29,11 @@ using WarningSink = std::function<void(std::string_view)>;
 void SetWarningSink(WarningSink sink);
 void Warn(std::string_view message);
 
+// Something the user should know that is not a problem (a one-time measurement, where a
+// file was kept): "sbe: note: ..." on stderr, or the sink SetNoteSink chose.
+void SetNoteSink(WarningSink sink);
+void Note(std::string_view message);
+
 template <typename... Args>
 void Warn(fmt::format_string<Args...> format, Args&&... args) {
   Warn(std::string_view(fmt::format(format, std::forward<Args>(args)...)));

@@ -1,4 +1,7 @@
-// One call shape for every executor (reference, golden int16, CPU engine, simulator).
+// Every executor behind one interface: the double reference, the golden fixed-point model, the
+// CPU engine and the accelerator's simulator (and the RTL co-simulation to come) take the same
+// options and run the same call. A new executor is one file that implements Executor and one
+// line in the registry (src/common/executor.cc).
 #pragma once
 
 #include <memory>
@@ -7,20 +10,34 @@
 #include <string>
 #include <vector>
 
+#include "sbe/board.h"
+#include "sbe/cpu_plan.h"
 #include "sbe/lstm_io.h"
 #include "sbe/model.h"
+#include "sbe/plan.h"
+#include "sbe/precision.h"
 #include "sbe/quantized_model.h"
+#include "sbe/simulator.h"
 
 namespace sbe {
 
 struct ExecutorOptions {
-  std::string precision = "fp32";  // what the user asked for: fp32 | int16
-  int threads = 0;                 // 0: all cores
-  std::string schedule = "stall-free";  // the CPU engine's: stall-free | barrier
-  // Fixed point: the range layer-0 inputs are calibrated for (--input-range); when absent,
-  // the range of calibration_sample (the input about to run).
+  Precision precision = Precision::kFp32;
+  // Fixed point: the range layer-0 inputs are calibrated for; when absent, the range of
+  // calibration_sample (the input about to run).
   std::optional<InputRange> input_range;
   const TensorF* calibration_sample = nullptr;
+  // What the user fixed of the plan (blocks; the simulator's batch, objective, ...); the
+  // planner chooses the rest for each input's steps and samples.
+  PlanRequest plan;
+  // The CPU engine: threads (0: every core) and how they meet between steps.
+  int threads = 0;
+  StepSync sync = StepSync::kStallFree;
+  // The simulator: the FPGA board it models, its options, and where to write a Chrome trace
+  // of each run ("": none).
+  std::optional<Board> board;
+  SimOptions sim;
+  std::string trace_path;
 };
 
 // An executor binds a model once (packing weights, choosing formats: never timed) and then
@@ -29,17 +46,28 @@ struct ExecutorOptions {
 class Executor {
  public:
   virtual ~Executor() = default;
-  virtual std::string name() const = 0;       // "reference", ...
-  virtual std::string precision() const = 0;  // arithmetic actually used: "fp64", "int16", ...
+  virtual std::string name() const = 0;        // its registry name: "reference", ...
+  virtual std::string arithmetic() const = 0;  // what it computes in: "fp64", "fp32", "int16"
   virtual LstmOutput Run(const LstmInput& input) = 0;
-  // What the executor chose and counted (formats, saturations), for --json reports.
+  // What the last run executed and counted, for --json: the plan, the formats, saturations,
+  // the simulator's cycles.
   virtual nlohmann::json Details() const { return nlohmann::json::object(); }
 };
 
-// The executors this build knows, in the order `--executor` lists them.
-std::vector<std::string> ExecutorNames();
-// Picks by name ("auto": the fastest that supports options.precision). Throws Error naming the
-// executor or precision when the combination does not exist.
+// An entry of the registry.
+struct ExecutorInfo {
+  std::string name;
+  std::string summary;                // one line, for --help
+  std::vector<Precision> precisions;  // the precisions it runs
+  bool needs_board = false;           // the simulator: ExecutorOptions::board must be an FPGA
+};
+
+// Every executor of this build, in the order --help lists them.
+const std::vector<ExecutorInfo>& Executors();
+// The entry of `name`, or nullptr.
+const ExecutorInfo* FindExecutor(const std::string& name);
+// Builds an executor by name ("auto": the CPU engine, the fastest for both precisions). Throws
+// Error when the name is unknown or the executor does not run options.precision.
 std::unique_ptr<Executor> MakeExecutor(const std::string& name, const LstmModel& model,
                                        const ExecutorOptions& options);
 

@@ -11,7 +11,7 @@ namespace sbe {
 class FixedPointExecutor : public Executor {
  public:
   FixedPointExecutor(const LstmModel& model, const ExecutorOptions& options);
-  std::string precision() const override { return "int16"; }
+  std::string arithmetic() const override { return "int16"; }
   LstmOutput Run(const LstmInput& input) final;
   nlohmann::json Details() const override;
   const QuantizedModel& quantized() const { return quantized_; }

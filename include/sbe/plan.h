@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sbe/board.h"
 #include "sbe/model.h"
 
@@ -57,6 +59,7 @@ struct Plan {
   bool block_batch = true;
   int hidden_case = 1;         // the paper's case for W_h: 1, 2 (resident) or 3 (streamed)
   int input_case = 3;          // W_x streams every step (reused across the batch): case 3
+  bool input_hoisted = false;  // W_x x_t computed for all steps at once, W_x read once per run
   double alpha = 1;            // reused fraction of the words moved per sample-step at B = 1
   int64_t onchip_weight_bytes = 0;  // resident blocks plus streaming slots
   int64_t onchip_state_bytes = 0;   // the batch's x, h, c and accumulators
@@ -78,6 +81,9 @@ struct Plan {
 
   std::string ToString() const;  // "B32 Nb4 case3 alpha0.998"
 };
+
+// A plan and its predictions as JSON (every --json output that carries a plan).
+nlohmann::json PlanJson(const Plan& p);
 
 // Bytes of on-chip state one sample needs: x (double-buffered), h_{t-1} and h_t, c, and the 4H
 // 32-bit accumulators of the column-wise MV.

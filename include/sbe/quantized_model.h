@@ -17,7 +17,7 @@ struct InputRange {
   double lo = -1.0;
   double hi = 1.0;
   double max_abs() const;
-  // Throws Error naming --input-range when empty or not finite.
+  // Throws Error ("input range LO,HI: ...") when empty, not finite or beyond int16.
   void Check() const;
 };
 // The smallest symmetric-enough range covering a sample (max |x|); [-1, 1] for an all-zero one.

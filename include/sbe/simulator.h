@@ -21,7 +21,6 @@ namespace sbe {
 // barrier between time steps.
 enum class Architecture { kStallFree, kBaseline };
 std::string ArchitectureName(Architecture arch);
-Architecture ParseArchitecture(const std::string& name);  // "stall-free" | "baseline"
 
 struct SimOptions {
   Architecture arch = Architecture::kStallFree;

@@ -10,12 +10,13 @@
 #include <thread>
 #include <unistd.h>
 
-#include "bench/machine_ceilings.h"
 #include "bench/onednn_anchor.h"
 #include "cli/cli_common.h"
 #include "common/random.h"
 #include "cpu/kernels.h"
+#include "sbe/cpu_board.h"
 #include "sbe/cpu_info.h"
+#include "sbe/cpu_plan.h"
 #include "sbe/executor.h"
 #include "sbe/formats.h"
 #include "sbe/presets.h"
@@ -96,26 +97,6 @@ double MaxAbsDiff(const TensorF& a, const TensorF& b) {
   return a.data.size() == b.data.size() ? m : INFINITY;
 }
 
-// The phases of one run of the schedule, per layer and direction: the hoisted input part
-// reads W_x once (reused T x B times) and the inputs; the recurrence reads W_h once per step
-// (reused across the batch) and the activations. The size of the matrix decides which cache
-// level streams it.
-std::vector<RooflinePhase> SchedulePhases(const LstmShape& s, int steps, int batch, int word_bytes) {
-  std::vector<RooflinePhase> phases;
-  const double rows = static_cast<double>(steps) * batch;
-  const int64_t w_h = static_cast<int64_t>(s.GateRows()) * s.hidden_size * word_bytes;
-  for (int l = 0; l < s.num_layers; ++l) {
-    const int64_t input = s.LayerInputSize(l);
-    const int64_t w_x = static_cast<int64_t>(s.GateRows()) * input * word_bytes;
-    for (int d = 0; d < s.directions(); ++d) {
-      phases.push_back({2 * rows * s.GateRows() * input, w_x + rows * input * word_bytes, w_x});
-      phases.push_back({2 * rows * s.GateRows() * s.hidden_size,
-                        steps * static_cast<double>(w_h) + 2 * rows * s.hidden_size * word_bytes, w_h});
-    }
-  }
-  return phases;
-}
-
 struct Result {
   std::string engine, precision, schedule;
   std::vector<double> seconds;
@@ -134,7 +115,7 @@ nlohmann::json ResultJson(const Result& r, double macs, const Workload& w, const
   if (onednn_s > 0) j["vs_onednn"] = onednn_s / t;
   if (torch_s > 0) j["vs_torch"] = torch_s / t;
   const bool int16 = r.precision == "int16";
-  const double roof = ceilings.Roofline(SchedulePhases(s, w.steps, w.batch, int16 ? 2 : 4), int16);
+  const double roof = ceilings.Roofline(CpuPhases(s, w.steps, w.batch, int16 ? Precision::kInt16 : Precision::kFp32), int16);
   j["roofline_gops"] = roof;
   j["roofline_fraction"] = gops / roof;
   j["max_abs_diff_vs_onednn"] = r.agreement;
@@ -222,8 +203,8 @@ void Bench(const BenchArgs& a) {
   // The rooflines' bandwidths: streams of each workload's W_x and W_h, in both precisions.
   std::vector<int64_t> working_sets;
   for (const Workload& w : workloads) {
-    for (int word_bytes : {2, 4}) {
-      for (const RooflinePhase& p : SchedulePhases(w.shape, w.steps, w.batch, word_bytes)) working_sets.push_back(p.working_set);
+    for (Precision precision : {Precision::kInt16, Precision::kFp32}) {
+      for (const RooflinePhase& p : CpuPhases(w.shape, w.steps, w.batch, precision)) working_sets.push_back(p.working_set);
     }
   }
   // The ceilings are measured before the workloads and again after them, and the faster of
@@ -264,15 +245,15 @@ void Bench(const BenchArgs& a) {
     std::vector<std::function<void()>> runs{[&] { onednn.Run(in.x, &onednn_y); }};
     std::vector<std::unique_ptr<Executor>> engines;
     std::vector<LstmOutput> outs(4);
-    for (const char* precision : {"fp32", "int16"}) {
-      for (const char* schedule : {"stall-free", "barrier"}) {
+    for (Precision precision : {Precision::kFp32, Precision::kInt16}) {
+      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
         ExecutorOptions o;
         o.precision = precision;
         o.threads = threads;
-        o.schedule = schedule;
+        o.sync = sync;
         o.calibration_sample = &in.x;
         engines.push_back(MakeExecutor("cpu", m, o));
-        results.push_back({"sbe", precision, schedule, {}, 0, ""});
+        results.push_back({"sbe", PrecisionName(precision), StepSyncName(sync), {}, 0, ""});
         runs.push_back([&, e = engines.back().get(), out = &outs[engines.size() - 1]] { *out = e->Run(in); });
       }
     }
@@ -288,6 +269,8 @@ void Bench(const BenchArgs& a) {
   }
   progress("bench: measuring the ceilings again");
   ceilings.Raise(MeasureCeilings(threads, working_sets));
+  // The planner plans this CPU from these figures from now on (sbe/cpu_board.h).
+  if (threads == static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) RecordCpuCeilings(ceilings);
   report["ceilings"] = ceilings.ToJson();
   for (const Measured& mw : measured) {
     const Workload& w = mw.w;

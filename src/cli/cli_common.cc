@@ -84,6 +84,22 @@ void RunPlotter(const std::string& script, const nlohmann::json& data, const std
   std::filesystem::remove(data_path);
 }
 
+std::string PlanLine(const nlohmann::json& p) {
+  const int blocks = p.at("blocks").get<int>(), input_blocks = p.at("input_blocks").get<int>();
+  std::string line = fmt::format("batch {}; W_h in {} block{}; W_x in {} block{}", p.at("batch").get<int>(), blocks,
+                                 blocks == 1 ? "" : "s", input_blocks, input_blocks == 1 ? "" : "s");
+  if (p.contains("cpu")) {
+    const nlohmann::json& c = p["cpu"];
+    line += fmt::format(" (hoisted); {} columns per W_h block, {} per thread; {} threads, {}; {} "
+                        "sample{} per tile ({} kernels, {} lanes)",
+                        c.at("block_columns").get<int64_t>(), c.at("blocks_per_thread").get<int64_t>(),
+                        c.at("threads").get<int>(), c.at("sync").get<std::string>(),
+                        c.at("samples_per_tile").get<int>(), c.at("samples_per_tile").get<int>() == 1 ? "" : "s",
+                        c.at("kernels").get<std::string>(), c.at("lanes").get<int>());
+  }
+  return line;
+}
+
 nlohmann::json BoardJson(const Board& b) {
   return {{"name", b.name},
           {"description", b.description},
@@ -93,7 +109,7 @@ nlohmann::json BoardJson(const Board& b) {
           {"pe_counting", b.pe_counting},
           {"word_bits", b.word_bits},
           {"dram_gbs", b.dram_gbs},
-          {"onchip_bytes", b.weight_buffer_bytes + b.state_buffer_bytes},
+          {"onchip_bytes", b.onchip_bytes},
           {"static_watts", b.static_watts},
           {"full_watts", b.full_watts},
           {"peak_gops", b.peak_gops()}};
@@ -190,8 +206,6 @@ LstmInput MakeInput(const InputArgs& a, const char* count_flag, const std::strin
   return in;
 }
 
-namespace {
-
 // "auto" or a positive integer, for --batch and --blocks.
 std::optional<int> AutoOrInt(const std::string& value, const char* flag) {
   if (value == "auto") return std::nullopt;
@@ -204,53 +218,106 @@ std::optional<int> AutoOrInt(const std::string& value, const char* flag) {
   Fail("{} {}: expected a positive integer or 'auto'", flag, value);
 }
 
-}  // namespace
+std::optional<int> BlocksFor(const std::string& value, const LstmModel& model) {
+  const std::optional<int> blocks = AutoOrInt(value, "--blocks");
+  if (blocks && *blocks > model.shape.hidden_size) {
+    Fail("--blocks {}: must be in [1, hidden size {}]", *blocks, model.shape.hidden_size);
+  }
+  return blocks;
+}
+
+std::string WithFlag(const std::string& flag, const std::string& value, const std::string& message) {
+  if (!value.empty() && message.rfind(value, 0) == 0) return flag + " " + message;
+  if (message.find(flag) != std::string::npos) return message;
+  return flag + (value.empty() ? "" : " " + value) + ": " + message;
+}
+
+Board LoadFpgaBoard(const std::string& spec, const std::string& flag) {
+  if (spec == "cpu") {
+    Fail("{} cpu: the simulator models FPGA boards; this machine is measured instead: `sbe run` "
+         "runs on it, `sbe plan --board cpu` plans for it", flag);
+  }
+  return ForArgument(flag, spec, [&] { return LoadBoard(spec); });
+}
+
+std::string ExecutorHelp() {
+  std::string help = "auto (the cpu engine)";
+  for (const ExecutorInfo& e : Executors()) help += "; " + e.name + ": " + e.summary;
+  return help;
+}
+
+void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor) {
+  if (with_executor) {
+    cmd->add_option("--executor", args->executor, ExecutorHelp())->capture_default_str();
+    cmd->add_option("--board", args->board, "sim: the FPGA board (preset or .json)")->capture_default_str();
+  }
+  AddChoice(cmd, "--precision", &args->precision,
+            {{"fp32", Precision::kFp32}, {"int16", Precision::kInt16}}, "Arithmetic");
+  cmd->add_option("--threads", args->threads, "cpu engine: threads (0: all cores)")->capture_default_str();
+  AddChoice(cmd, "--sync,--schedule", &args->sync,
+            {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}},
+            "cpu engine: how threads meet between steps: stall-free (a thread goes on as soon as "
+            "the chunk of h it needs is out) or barrier");
+  cmd->add_option("--blocks", args->blocks,
+                  "cpu engine: column blocks of W_h (one chunk of h each, whole unit tiles: a count "
+                  "that does not divide the tiles becomes the nearest below that does), or auto: the planner's")
+      ->capture_default_str();
+  cmd->add_option("--input-range", args->input_range,
+                  "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
+      ->delimiter(',')
+      ->expected(2);
+}
+
+ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& model, const TensorF* sample) {
+  if (a.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.threads);
+  const ExecutorInfo* info = a.executor == "auto" ? &Executors().front() : FindExecutor(a.executor);
+  if (!info) Fail("--executor {}: unknown executor ({})", a.executor, ExecutorHelp());
+  const auto& runs = info->precisions;
+  if (std::find(runs.begin(), runs.end(), a.precision) == runs.end()) {
+    Fail("--executor {} computes in {}, not {}: {}", a.executor,
+         info->name == "reference" ? "fp64" : PrecisionName(runs.front()), PrecisionName(a.precision),
+         runs.front() == Precision::kInt16 ? "add --precision int16" : "drop --precision");
+  }
+  ExecutorOptions o;
+  o.precision = a.precision;
+  o.threads = a.threads;
+  o.sync = a.sync;
+  o.plan.blocks = BlocksFor(a.blocks, model);
+  if (!a.input_range.empty()) {
+    o.input_range = InputRange{a.input_range[0], a.input_range[1]};
+    ForSubject("input range", "--input-range", [&] { o.input_range->Check(); });
+  }
+  o.calibration_sample = sample;
+  if (info->needs_board) o.board = LoadFpgaBoard(a.board, "--board");
+  return o;
+}
 
 void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args) {
   cmd->add_option("--batch", args->batch, "Batch size, or auto")->capture_default_str();
   cmd->add_option("--blocks", args->blocks, "Hidden-weight blocking number, or auto")->capture_default_str();
-  cmd->add_option("--objective", args->objective, "throughput, or latency (of one batch)")
-      ->capture_default_str();
+  AddChoice(cmd, "--objective", &args->objective,
+            {{"throughput", Objective::kThroughput}, {"latency", Objective::kLatency}},
+            "What the planner maximises: throughput, or the latency of one batch");
   cmd->add_option("--max-batch", args->max_batch, "Largest batch to consider")->capture_default_str();
   cmd->add_option("--max-latency-ms", args->max_latency_ms, "Bound on one batch's predicted time");
   cmd->add_flag("--non-block-batch", args->non_block_batch,
                 "Plan the baseline that fetches streamed weights once per sample");
 }
 
-PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps) {
+PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel& model) {
   PlanRequest r;
   r.batch = AutoOrInt(a.batch, "--batch");
-  r.blocks = AutoOrInt(a.blocks, "--blocks");
+  r.blocks = BlocksFor(a.blocks, model);
   r.steps = steps;
-  if (a.objective != "throughput" && a.objective != "latency") {
-    Fail("--objective {}: expected throughput or latency", a.objective);
-  }
-  r.objective = a.objective == "latency" ? Objective::kLatency : Objective::kThroughput;
+  r.objective = a.objective;
   if (a.max_batch < 1) Fail("--max-batch {}: must be at least 1", a.max_batch);
   r.max_batch = a.max_batch;
+  if (a.max_latency_ms && !(*a.max_latency_ms > 0)) {
+    Fail("--max-latency-ms {}: must be positive", *a.max_latency_ms);
+  }
   r.max_latency_ms = a.max_latency_ms;
   r.block_batch = !a.non_block_batch;
   return r;
-}
-
-nlohmann::json PlanJson(const Plan& p) {
-  return {{"batch", p.batch},
-          {"blocks", p.blocks},
-          {"input_blocks", p.input_blocks},
-          {"case", p.hidden_case},
-          {"input_case", p.input_case},
-          {"alpha", p.alpha},
-          {"block_batch", p.block_batch},
-          {"bound", p.bound},
-          {"onchip_weight_bytes", p.onchip_weight_bytes},
-          {"onchip_state_bytes", p.onchip_state_bytes},
-          {"reused_words_per_step", p.reused_words_per_step},
-          {"sample_words_per_step", p.sample_words_per_step},
-          {"pe_utilization", p.pe_utilization},
-          {"predicted_gops", p.predicted_gops},
-          {"predicted_ms_per_batch", p.predicted_ms_per_batch},
-          {"predicted_ms_per_sample", p.predicted_ms_per_sample},
-          {"predicted_mj_per_sample", p.predicted_mj_per_sample}};
 }
 
 }  // namespace sbe::cli

@@ -10,6 +10,7 @@
 
 #include "sbe/board.h"
 #include "sbe/error.h"
+#include "sbe/executor.h"
 #include "sbe/lstm_io.h"
 #include "sbe/model.h"
 #include "sbe/plan.h"
@@ -38,31 +39,98 @@ void AddInputOptions(CLI::App* cmd, InputArgs* args, const char* count_flag);
 LstmInput MakeInput(const InputArgs& a, const char* count_flag, const std::string& model_arg,
                     const LstmModel& model, const IoLayout& io);
 
+// An option that takes one of a fixed set of names and stores the matching value: options
+// become enums here, at the edge, never strings compared deep inside. A value not in the set
+// is an error naming the flag, the value and the choices. `flag` may list other names after a
+// comma ("--sync,--schedule"); messages use the first.
+template <typename E>
+CLI::Option* AddChoice(CLI::App* cmd, const std::string& flag, E* value,
+                       std::vector<std::pair<std::string, E>> choices, const std::string& help) {
+  std::string names, current;
+  for (const auto& [name, v] : choices) {
+    names += (names.empty() ? "" : ", ") + name;
+    if (v == *value) current = name;
+  }
+  return cmd
+      ->add_option_function<std::string>(
+          flag,
+          [=](const std::string& text) {
+            for (const auto& [name, v] : choices) {
+              if (name == text) {
+                *value = v;
+                return;
+              }
+            }
+            throw CLI::ValidationError(flag.substr(0, flag.find(',')) + " " + text, "expected one of " + names);
+          },
+          help + " (" + names + ")")
+      ->default_str(current);
+}
+
+// How a command picks and configures an executor: --executor, --precision, --threads,
+// --sync (also --schedule), --blocks and --input-range (`run`, `bench`), and the board of the simulator.
+struct ExecutorArgs {
+  std::string executor = "auto";
+  Precision precision = Precision::kFp32;
+  int threads = 0;
+  StepSync sync = StepSync::kStallFree;
+  std::string blocks = "auto";
+  std::vector<double> input_range;
+  std::string board = "vx690t";
+};
+// with_executor: also --executor and --board (`run`); the others pick their executor themselves.
+void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor);
+// The options for `model`, checked against it with the flags' names; `sample` is the input the
+// fixed-point executors calibrate for when --input-range is absent.
+ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& model, const TensorF* sample);
+// The precision and arithmetic names of every registered executor, for --help.
+std::string ExecutorHelp();
+// "auto" or a positive integer, for --batch and --blocks.
+std::optional<int> AutoOrInt(const std::string& value, const char* flag);
+// --blocks for `model`: "auto" or an integer in [1, hidden size].
+std::optional<int> BlocksFor(const std::string& value, const LstmModel& model);
+// A board argument: an FPGA preset or .json file (LoadBoard), with the flag in its errors;
+// "cpu" is refused with a pointer to what runs on this CPU.
+Board LoadFpgaBoard(const std::string& spec, const std::string& flag);
+
 // How a command chooses its plan: --batch, --blocks, --objective, --max-batch,
 // --max-latency-ms and --non-block-batch, shared by `plan` and `simulate`.
 struct PlanChoiceArgs {
   std::string batch = "auto", blocks = "auto";
-  std::string objective = "throughput";
+  Objective objective = Objective::kThroughput;
   int max_batch = 256;
   std::optional<double> max_latency_ms;
   bool non_block_batch = false;
 };
 void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args);
-PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps);
-// A plan and its predictions as JSON fields.
-nlohmann::json PlanJson(const Plan& p);
+PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel& model);
+// One line describing a plan's JSON (PlanJson, CpuPlanJson): batch, blocks and the CPU tiling.
+std::string PlanLine(const nlohmann::json& plan);
 // What a board is: name, description, clock, PEs (DSP slices on an FPGA), memory and power.
 nlohmann::json BoardJson(const Board& b);
 
-// Prefixes a library error with the argument it came from, unless the message already names
-// `value` (a loader's messages start with the path), keeping it one line.
+// Puts the flag a library error came from in front of it, keeping it one line: the library
+// speaks of what it knows (a path, "batch 0"), the CLI adds "--input" or "--batch". A message
+// that starts with the value gets the flag before it ("--input x.npy: ..."); one that already
+// names the flag stays; any other gets "FLAG VALUE: " before it.
+std::string WithFlag(const std::string& flag, const std::string& value, const std::string& message);
 template <typename F>
-auto ForArgument(const std::string& arg, const std::string& value, F&& f) {
+auto ForArgument(const std::string& flag, const std::string& value, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error(WithFlag(flag, value, e.what()));
+  }
+}
+// The same for library messages that open with the library's word for the argument
+// ("threads -2: ...", "input range 2,1: ..."): that word becomes the flag.
+template <typename F>
+auto ForSubject(const std::string& subject, const std::string& flag, F&& f) {
   try {
     return f();
   } catch (const Error& e) {
     const std::string what = e.what();
-    throw Error(what.find(value) != std::string::npos ? what : arg + " " + value + ": " + what);
+    throw Error(what.rfind(subject, 0) == 0 ? flag + what.substr(subject.size()) : WithFlag(flag, "", what));
   }
 }
 

@@ -28,6 +28,12 @@ nlohmann::json ModelSummary(const LstmModel& m) {
   return j;
 }
 
+std::vector<std::string> ExecutorNames() {
+  std::vector<std::string> names;
+  for (const ExecutorInfo& e : Executors()) names.push_back(e.name);
+  return names;
+}
+
 void Info(const InfoArgs& a) {
   const CpuInfo& cpu = GetCpuInfo();
   nlohmann::json caches = nlohmann::json::array();
@@ -46,7 +52,7 @@ void Info(const InfoArgs& a) {
                        {"description", p.description}});
   }
   nlohmann::json j = {
-      {"version", "0.1.0"},
+      {"version", SBE_VERSION},
       {"compiler", __VERSION__},
       {"cpu", {{"vendor", cpu.vendor}, {"brand", cpu.brand}, {"logical_cores", cpu.logical_cores},
                {"simd", cpu.SimdSummary()}, {"caches", caches}}},
@@ -57,7 +63,7 @@ void Info(const InfoArgs& a) {
     PrintJson(j);
     return;
   }
-  std::printf("sbe 0.1.0 (%s)\n", __VERSION__);
+  std::printf("sbe %s (%s)\n", SBE_VERSION, __VERSION__);
   std::printf("cpu        %s, %d logical cores\n", cpu.brand.c_str(), cpu.logical_cores);
   std::printf("simd       %s\n", cpu.SimdSummary().c_str());
   for (const CacheLevel& c : cpu.caches) {

@@ -8,6 +8,8 @@
 
 #include "cli/cli_common.h"
 #include "sbe/board.h"
+#include "sbe/cpu_board.h"
+#include "sbe/cpu_plan.h"
 #include "sbe/error.h"
 #include "sbe/plan.h"
 #include "sbe/presets.h"
@@ -19,6 +21,8 @@ struct PlanArgs {
   std::string board = "vx690t";
   std::string model = "lrcn";
   PlanChoiceArgs choice;
+  // --board cpu: what `sbe run` takes (the batch is the input's; the planner decides blocking).
+  ExecutorArgs cpu;
   std::optional<int> steps;
   bool schedule = false;
   bool json = false;
@@ -80,12 +84,66 @@ nlohmann::json FigureData(const LstmShape& s, const Board& board, int steps, int
           {"by_blocks", by_blocks}};
 }
 
+// --board cpu: the plan `sbe run` executes for this batch on this CPU, from the same planner
+// and the same measured board.
+void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
+  if (!a.plot.empty() || a.curves || a.choice.non_block_batch || a.choice.max_latency_ms) {
+    Fail("--board cpu: --plot, --curves, --non-block-batch and --max-latency-ms plan an FPGA "
+         "accelerator; on this CPU the batch is the input's (--batch)");
+  }
+  const CpuBoard board = ThisCpuBoard();
+  CpuPlanRequest r;
+  r.steps = steps;
+  r.batch = AutoOrInt(a.choice.batch, "--batch").value_or(model.default_batch);
+  r.precision = a.cpu.precision;
+  r.threads = a.cpu.threads;
+  r.sync = a.cpu.sync;
+  if (a.cpu.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.cpu.threads);
+  if (const std::optional<int> blocks = BlocksFor(a.choice.blocks, model)) r.blocks = *blocks;
+  const CpuPlan plan = PlanCpu(model.shape, board, r);
+  const Plan& p = plan.plan;
+  const CpuTiling& t = plan.tiling;
+  if (a.json) {
+    nlohmann::json j = CpuPlanJson(plan);
+    j["board"] = "cpu";
+    j["board_info"] = board.ToJson();
+    j["model"] = model.name;
+    j["model_info"] = ModelJson(model);
+    j["precision"] = PrecisionName(r.precision);
+    j["peak_gops"] = (r.precision == Precision::kInt16 ? board.measured.int16_gops : board.measured.fp32_gflops);
+    PrintJson(j);
+    return;
+  }
+  const MachineCeilings& m = board.measured;
+  std::string levels;
+  for (const BandwidthLevel& l : m.levels) levels += fmt::format(", {} {:.0f} GB/s", l.name, l.gbs);
+  std::printf("board      cpu: %s, %d cores, %s kernels (%d lanes)\n", board.brand.c_str(), board.cores,
+              board.kernels.c_str(), board.lanes);
+  std::printf("measured   %s on %d threads: %.0f GFLOPS fp32, %.0f GOPS int16%s (%s)\n",
+              board.measured_on.c_str(), m.threads, m.fp32_gflops, m.int16_gops, levels.c_str(),
+              board.cache_path.empty() ? "not kept" : board.cache_path.c_str());
+  std::printf("model      %s (%s), %d steps, %s\n", model.name.c_str(), model.shape.ToString().c_str(), steps,
+              PrecisionName(r.precision));
+  std::printf("plan       %s\n", PlanLine(CpuPlanJson(plan)).c_str());
+  std::printf("W_h        %s: %lld bytes per cell%s\n", p.hidden_case == 1 ? "case 1, stays in the threads' L2s" : "case 3, streams every step",
+              static_cast<long long>(model.shape.GateRows() * model.shape.hidden_size * WordBytes(r.precision)),
+              p.hidden_case == 1 ? "" : " (reused across the batch)");
+  std::string input_blocks;
+  for (int64_t c : t.input_block_columns) input_blocks += fmt::format("{}{}", input_blocks.empty() ? "" : ", ", c);
+  std::printf("W_x        hoisted: all steps at once, blocks of %s columns (per layer)\n", input_blocks.c_str());
+  std::printf("alpha      %.4f (words reused across the batch / all words moved, per sample-step)\n", p.alpha);
+  std::printf("predicted  %.1f GOPS (%s bound, %.0f%% of the peak), %.4f ms per sample, %.3f ms per batch\n",
+              p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
+              p.predicted_ms_per_batch);
+}
+
 void RunPlan(const PlanArgs& a) {
-  const Board board = LoadBoard(a.board);
-  const LstmModel model = LoadModel(a.model, a.seed);
+  const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.seed); });
   const int steps = a.steps.value_or(model.default_steps > 0 ? model.default_steps : 0);
   if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps", a.model);
-  const PlanRequest r = MakePlanRequest(a.choice, steps);
+  if (a.board == "cpu") return RunCpuPlan(a, model, steps);
+  const Board board = LoadFpgaBoard(a.board, "--board");
+  const PlanRequest r = MakePlanRequest(a.choice, steps, model);
   const PlanResult result = ChoosePlan(model.shape, board, r);
   const Plan& p = result.best;
   // One row per blocking number: its best batch. The table of alternatives.
@@ -132,7 +190,7 @@ void RunPlan(const PlanArgs& a) {
   std::printf("alpha      %.4f (words reused across the batch / all words moved, per sample-step)\n", p.alpha);
   std::printf("on-chip    %.2f MiB weights + %.2f MiB state of %.2f MiB\n",
               p.onchip_weight_bytes / 1048576.0, p.onchip_state_bytes / 1048576.0,
-              (board.weight_buffer_bytes + board.state_buffer_bytes) / 1048576.0);
+              board.onchip_bytes / 1048576.0);
   std::printf("predicted  %.1f GOPS (%s bound, PE utilisation %.1f%%), %.4f ms per sample, "
               "%.3f ms per batch, %.3f mJ per sample\n",
               p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
@@ -154,10 +212,16 @@ void RunPlan(const PlanArgs& a) {
 void AddPlanCommand(CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();
   CLI::App* cmd = app.add_subcommand("plan", "Choose blocking and batching for a model on a board");
-  cmd->add_option("--board", args->board, "Board preset (vx690t, z7045, u280, zu9eg, cpu) or .json")
+  cmd->add_option("--board", args->board,
+                  "Board preset (vx690t, z7045, u280, zu9eg), .json, or cpu: this machine (the plan sbe run executes)")
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
   AddPlanChoiceOptions(cmd, &args->choice);
+  AddChoice(cmd, "--precision", &args->cpu.precision, {{"fp32", Precision::kFp32}, {"int16", Precision::kInt16}},
+            "cpu: the arithmetic");
+  cmd->add_option("--threads", args->cpu.threads, "cpu: threads (0: all cores)")->capture_default_str();
+  AddChoice(cmd, "--sync", &args->cpu.sync, {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}},
+            "cpu: how threads meet between steps");
   cmd->add_option("--steps", args->steps, "Sequence length (default: the model's)");
   cmd->add_flag("--schedule", args->schedule, "Print the start of the explicit schedule");
   cmd->add_option("--plot", args->plot, "Draw the batch-size and blocking-number figures (PNG)");
@@ -166,6 +230,7 @@ void AddPlanCommand(CLI::App& app) {
                 "With --json: add the predicted curves of the batch and blocking figures");
   cmd->footer(Examples({"sbe plan                                  # lrcn on the VX690T",
                         "sbe plan --board z7045 --model lrcn --json",
+                        "sbe plan --board cpu --model deepbench-1024 --batch 4 --precision int16",
                         "sbe plan --board u280 --model deepbench-2048 --objective latency --max-batch 8",
                         "sbe plan --board z7045 --batch 32 --blocks auto --plot z7045.png"}));
   cmd->callback([args] { RunPlan(*args); });

@@ -27,10 +27,7 @@ struct ReportArgs {
 // long work starts.
 void CheckArgs(const ReportArgs& a) {
   if (a.boards.empty()) Fail("--boards: give at least one board");
-  for (const std::string& b : a.boards) {
-    const Board board = ForArgument("--boards", b, [&] { return LoadBoard(b); });
-    if (board.kind != "fpga") Fail("--boards {}: the report simulates FPGA boards; the CPU is measured", b);
-  }
+  for (const std::string& b : a.boards) LoadFpgaBoard(b, "--boards");
   if (a.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.threads);
   if (a.cpu_watts && !(*a.cpu_watts > 0)) Fail("--cpu-watts {}: must be positive", *a.cpu_watts);
   if (a.summary) return;

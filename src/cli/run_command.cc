@@ -21,15 +21,11 @@ namespace {
 struct RunArgs {
   std::string model = "lrcn";
   InputArgs in;
+  ExecutorArgs exec;
   std::string output, state_output;
   int repeat = 1;
   bool json = false;
   bool check = false;
-  std::string precision = "fp32";
-  std::string executor = "auto";
-  int threads = 0;
-  std::string schedule = "stall-free";
-  std::vector<double> input_range;
 };
 
 // --check: the same input through the double reference, and how far the executor is from it.
@@ -53,16 +49,8 @@ void Run(const RunArgs& a) {
   io.batch_first = io.batch_first || a.in.batch_first;
   const LstmInput in = MakeInput(a.in, "--batch", a.model, model, io);
 
-  ExecutorOptions options;
-  options.precision = a.precision;
-  options.threads = a.threads;
-  options.schedule = a.schedule;
-  if (!a.input_range.empty()) {
-    options.input_range = InputRange{a.input_range[0], a.input_range[1]};
-    options.input_range->Check();
-  }
-  options.calibration_sample = &in.x;
-  auto executor = MakeExecutor(a.executor, model, options);
+  const ExecutorOptions options = MakeExecutorOptions(a.exec, model, &in.x);
+  auto executor = MakeExecutor(a.exec.executor, model, options);
 
   LstmOutput out;
   const std::vector<double> seconds = TimeRuns(a.repeat, [&] { out = executor->Run(in); });
@@ -88,7 +76,7 @@ void Run(const RunArgs& a) {
     nlohmann::json j = {{"model", model.name},
                         {"model_info", ModelJson(model)},
                         {"executor", executor->name()},
-                        {"precision", executor->precision()},
+                        {"precision", executor->arithmetic()},
                         {"batch", in.batch()},
                         {"steps", in.steps()},
                         {"repeat", a.repeat},
@@ -107,9 +95,11 @@ void Run(const RunArgs& a) {
     return;
   }
   std::printf("model      %s (%s)\n", model.name.c_str(), model.shape.ToString().c_str());
-  std::printf("executor   %s, %s\n", executor->name().c_str(), executor->precision().c_str());
+  std::printf("executor   %s, %s\n", executor->name().c_str(), executor->arithmetic().c_str());
   std::printf("shape      batch %lld, steps %lld\n", static_cast<long long>(in.batch()),
               static_cast<long long>(in.steps()));
+  const nlohmann::json details = executor->Details();
+  if (details.contains("plan")) std::printf("plan       %s\n", PlanLine(details["plan"]).c_str());
   std::printf("time       %.3f ms (median of %d), %.3f ms per sample, %.2f GOPS\n", median * 1e3,
               a.repeat, ms_per_sample, gops);
   if (a.check) {
@@ -140,19 +130,7 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--repeat", args->repeat,
                   "Timed runs after one warm-up (when > 1); the median is reported")
       ->capture_default_str();
-  cmd->add_option("--precision", args->precision, "fp32 or int16")->capture_default_str();
-  cmd->add_option("--executor", args->executor,
-                  "auto (the cpu engine), cpu, reference (fp64) or golden (int16)")
-      ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "cpu engine: threads (default 0: all cores)")
-      ->capture_default_str();
-  cmd->add_option("--schedule", args->schedule,
-                  "cpu engine: stall-free (no barrier between steps) or barrier")
-      ->capture_default_str();
-  cmd->add_option("--input-range", args->input_range,
-                  "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
-      ->delimiter(',')
-      ->expected(2);
+  AddExecutorOptions(cmd, &args->exec, /*with_executor=*/true);
   cmd->add_flag("--check", args->check,
                 "Also run the double reference and report the error against it");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
@@ -164,6 +142,8 @@ void AddRunCommand(CLI::App& app) {
       "sbe run --precision int16 --input-range -4,4 --json   # int16 on the cpu engine",
       "sbe run --precision int16 --executor golden --check   # the bit-exact definition",
       "sbe run --batch 32 --threads 1 --schedule barrier --repeat 5",
+      "sbe run --batch 8 --blocks 4 --json | jq .plan    # the plan executed, W_h in 4 blocks",
+      "sbe run --precision int16 --executor sim --board z7045 --batch 4 --steps 8",
   }));
   cmd->callback([args] { Run(*args); });
 }

@@ -1,5 +1,6 @@
-// `sbe simulate`: the cycle-level simulator of the SBE accelerator on a board description,
-// following the planner's schedule, with real outputs (bit-exact with the golden model).
+// `sbe simulate`: the SBE accelerator's discrete-event model on a board description (the `sim`
+// executor), following the planner's schedule, with real outputs (bit-exact with the golden
+// model), its cycles, stalls and traffic.
 #include <cstdio>
 #include <optional>
 
@@ -20,7 +21,7 @@ struct SimulateArgs {
   std::string model = "lrcn";
   PlanChoiceArgs choice;
   InputArgs in;
-  std::string arch = "stall-free";
+  Architecture arch = Architecture::kStallFree;
   std::string output, trace;
   std::vector<double> input_range;
   bool timing_only = false;
@@ -31,29 +32,30 @@ struct SimulateArgs {
 // Simulations past this many PE-array events would write traces too large to open.
 constexpr int64_t kMaxTraceEvents = 200000;
 
-nlohmann::json StallJson(const StallCycles& s) {
-  return {{"weights", s.weights},     {"input", s.input},
-          {"recurrence", s.recurrence}, {"barrier", s.barrier},
-          {"accumulator", s.accumulator}, {"fill_drain", s.fill_drain},
-          {"total", s.total()}};
-}
-
-// --check: the golden model on the same integers; the simulator must match it bit for bit.
-nlohmann::json CompareWithGolden(const QuantizedModel& q, const FixedInput& x, const FixedOutput& got) {
-  const FixedOutput want = RunGolden(q, x);
+// --check: the golden model on the same input and calibration; equal outputs mean equal
+// integers (both dequantise the same formats).
+nlohmann::json CompareWithGolden(const LstmModel& model, const ExecutorOptions& options,
+                                 const LstmInput& in, const LstmOutput& got) {
+  ExecutorOptions golden_options = options;
+  golden_options.board.reset();
+  SetWarningSink([](std::string_view) {});  // the simulation has said it already
+  LstmOutput want;
+  try {
+    want = MakeExecutor("golden", model, golden_options)->Run(in);
+  } catch (...) {
+    SetWarningSink(nullptr);
+    throw;
+  }
+  SetWarningSink(nullptr);
   int64_t mismatches = 0;
-  for (size_t i = 0; i < want.y.data.size(); ++i) mismatches += want.y.data[i] != got.y.data[i];
-  for (size_t i = 0; i < want.h_n.data.size(); ++i) mismatches += want.h_n.data[i] != got.h_n.data[i];
-  for (size_t i = 0; i < want.c_n.data.size(); ++i) mismatches += want.c_n.data[i] != got.c_n.data[i];
+  for (const auto& [a, b] : {std::pair{&want.y, &got.y}, {&want.h_n, &got.h_n}, {&want.c_n, &got.c_n}}) {
+    for (size_t i = 0; i < a->data.size(); ++i) mismatches += a->data[i] != b->data[i];
+  }
   return {{"bit_exact", mismatches == 0}, {"mismatches", mismatches}};
 }
 
 void RunSimulate(const SimulateArgs& a) {
-  const Architecture arch = ParseArchitecture(a.arch);
-  const Board board = LoadBoard(a.board);
-  if (board.kind != "fpga") {
-    Fail("--board {}: the simulator models the FPGA accelerator; a CPU runs `sbe run`", a.board);
-  }
+  const Board board = LoadFpgaBoard(a.board, "--board");
   const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); });
   IoLayout io = model.io;
   io.batch_first = io.batch_first || a.in.batch_first;
@@ -68,113 +70,97 @@ void RunSimulate(const SimulateArgs& a) {
   const int steps = in ? static_cast<int>(in->steps())
                        : static_cast<int>(a.in.steps.value_or(model.default_steps));
   if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
-  const PlanResult planned = ChoosePlan(model.shape, board, MakePlanRequest(a.choice, steps));
-  const Plan& plan = planned.best;
+  const PlanRequest request = MakePlanRequest(a.choice, steps, model);
   if (!in) {
     InputArgs random = a.in;
-    random.count = a.in.count.value_or(plan.batch);
+    random.count = a.in.count.value_or(ChoosePlan(model.shape, board, request).best.batch);
     in = MakeInput(random, "--samples", a.model, model, io);
   }
 
-  InputRange range = RangeFromSample(in->x);
+  ExecutorOptions options;
+  options.precision = Precision::kInt16;
+  options.board = board;
+  options.plan = request;
+  options.calibration_sample = &in->x;
   if (!a.input_range.empty()) {
-    range = InputRange{a.input_range[0], a.input_range[1]};
-    range.Check();
+    options.input_range = InputRange{a.input_range[0], a.input_range[1]};
+    ForSubject("input range", "--input-range", [&] { options.input_range->Check(); });
   }
-  const QuantizedModel q = Calibrate(model, range);
-  for (const std::string& w : q.warnings) Warn(w);
-  SaturationCounts input_saturation;
-  const FixedInput x = QuantizeInput(q, *in, &input_saturation);
+  options.sim.arch = a.arch;
+  options.sim.compute_values = !a.timing_only;
+  options.sim.max_trace_events = kMaxTraceEvents;
+  options.trace_path = a.trace;
+  const auto executor = MakeExecutor("sim", model, options);
+  const LstmOutput out = ForArgument("--trace", a.trace, [&] { return executor->Run(*in); });
+  const nlohmann::json details = executor->Details();
+  const nlohmann::json& sim = details.at("simulation");
+  const nlohmann::json& plan = details.at("plan");
+  if (!a.trace.empty() && sim.at("trace").at("truncated").get<bool>()) {
+    Warn("--trace {}: only the first {} events were recorded; simulate fewer samples or steps "
+         "for a whole trace", a.trace, kMaxTraceEvents);
+  }
+  const nlohmann::json check = a.check ? CompareWithGolden(model, options, *in, out) : nlohmann::json();
+  if (!a.output.empty()) WriteNpy(a.output, PresentY(out.y, io, model.shape.directions()));
 
-  SimOptions options;
-  options.arch = arch;
-  options.compute_values = !a.timing_only;
-  options.trace = !a.trace.empty();
-  options.max_trace_events = kMaxTraceEvents;
-  const SimResult r = Simulate(q, board, plan, x, options);
-  if (!a.trace.empty()) {
-    WriteChromeTrace(r, board, a.trace);
-    if (r.trace_truncated) {
-      Warn("--trace {}: only the first {} events were recorded; simulate fewer samples or steps "
-           "for a whole trace", a.trace, kMaxTraceEvents);
-    }
-  }
-  const nlohmann::json check = a.check ? CompareWithGolden(q, x, r.output) : nlohmann::json();
-  if (!a.output.empty()) {
-    WriteNpy(a.output, PresentY(DequantizeOutput(q, r.output).y, io, model.shape.directions()));
-  }
-
-  const double sim_over_plan = r.gops / plan.predicted_gops;
   if (a.json) {
-    nlohmann::json j = {{"board", board.name},
-                        {"model", model.name},
-                        {"model_info", ModelJson(model)},
-                        {"arch", ArchitectureName(arch)},
-                        {"batch", plan.batch},
-                        {"blocks", plan.blocks},
-                        {"samples", r.samples},
-                        {"batches", r.batches},
-                        {"steps", r.steps},
-                        {"cycles", r.cycles},
-                        {"seconds", r.seconds},
-                        {"gops", r.gops},
-                        {"ms_per_sample", r.ms_per_sample},
-                        {"ms_per_batch", r.ms_per_batch},
-                        {"mj_per_sample", r.mj_per_sample},
-                        {"pe_utilization", r.pe_utilization},
-                        {"dram_utilization", r.dram_utilization},
-                        {"busy_cycles", r.busy_cycles},
-                        {"stall_cycles", StallJson(r.stalls)},
-                        {"dram_read_bytes", r.dram_read_bytes},
-                        {"dram_write_bytes", r.dram_write_bytes},
-                        {"buffers",
-                         {{"weight_slot_bytes", r.buffers.weight_slot_bytes},
-                          {"state_bytes", r.buffers.state_bytes},
-                          {"capacity_bytes", r.buffers.capacity_bytes}}},
-                        {"plan", PlanJson(plan)},
-                        {"sim_over_plan_gops", sim_over_plan},
-                        {"values_computed", !a.timing_only},
-                        {"saturation",
-                         {{"inputs", input_saturation.inputs},
-                          {"preactivations", r.saturation.preacts},
-                          {"cells", r.saturation.cells}}}};
-    j["board_info"] = BoardJson(board);
+    nlohmann::json j = sim;
+    j.erase("trace");
+    j.update({{"model", model.name},
+              {"model_info", ModelJson(model)},
+              {"batch", plan.at("batch")},
+              {"blocks", plan.at("blocks")},
+              {"plan", plan},
+              {"formats", details.at("formats")},
+              {"saturation", details.at("saturation")},
+              {"board_info", BoardJson(board)}});
     if (a.check) j["check_vs_golden"] = check;
     if (!a.output.empty()) j["output"] = a.output;
-    if (!a.trace.empty()) j["trace"] = {{"path", a.trace}, {"events", r.trace.size()}, {"truncated", r.trace_truncated}};
+    if (!a.trace.empty()) j["trace"] = sim.at("trace");
     PrintJson(j);
-    return;
+  } else {
+    const nlohmann::json& st = sim.at("stall_cycles");
+    const double cycles = sim.at("cycles").get<double>();
+    auto pct = [&](const char* k) { return 100.0 * st.at(k).get<double>() / cycles; };
+    std::printf("board      %s\n", board.Summary().c_str());
+    std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), steps);
+    std::printf("plan       batch %d; W_h in %d block%s (case %d); W_x case %d; %s; %s array\n",
+                plan.at("batch").get<int>(), plan.at("blocks").get<int>(),
+                plan.at("blocks").get<int>() == 1 ? "" : "s", plan.at("case").get<int>(),
+                plan.at("input_case").get<int>(),
+                plan.at("block_batch").get<bool>() ? "block-batch" : "non block-batch",
+                ArchitectureName(a.arch).c_str());
+    const int64_t batches = sim.at("batches").get<int64_t>();
+    std::printf("simulated  %lld samples in %lld batch%s: %lld cycles, %.4f ms\n",
+                static_cast<long long>(sim.at("samples").get<int64_t>()), static_cast<long long>(batches),
+                batches == 1 ? "" : "es", static_cast<long long>(sim.at("cycles").get<int64_t>()),
+                sim.at("seconds").get<double>() * 1e3);
+    std::printf("result     %.1f GOPS, %.4f ms per sample, %.3f mJ per sample\n", sim.at("gops").get<double>(),
+                sim.at("ms_per_sample").get<double>(), sim.at("mj_per_sample").get<double>());
+    std::printf("PE array   utilisation %.1f%%; stalls: weights %.1f%%, input %.1f%%, h %.1f%%, "
+                "barrier %.1f%%, accumulator %.1f%%, fill/drain %.1f%%\n",
+                100 * sim.at("pe_utilization").get<double>(), pct("weights"), pct("input"), pct("recurrence"),
+                pct("barrier"), pct("accumulator"), pct("fill_drain"));
+    std::printf("DRAM       %.2f MB read, %.2f MB written, utilisation %.1f%%\n",
+                sim.at("dram_read_bytes").get<double>() * 1e-6, sim.at("dram_write_bytes").get<double>() * 1e-6,
+                100 * sim.at("dram_utilization").get<double>());
+    const nlohmann::json& buffers = sim.at("buffers");
+    std::printf("buffers    %.2f MiB weight slots + %.2f MiB state of %.2f MiB\n",
+                buffers.at("weight_slot_bytes").get<double>() / 1048576.0,
+                buffers.at("state_bytes").get<double>() / 1048576.0,
+                buffers.at("capacity_bytes").get<double>() / 1048576.0);
+    std::printf("planner    predicted %.1f GOPS; simulated / predicted = %.3f\n",
+                plan.at("predicted_gops").get<double>(), sim.at("sim_over_plan_gops").get<double>());
+    if (a.check) {
+      std::printf("check      %s (%lld values differ from the golden model)\n",
+                  check["bit_exact"].get<bool>() ? "bit-exact with the golden model" : "MISMATCH",
+                  static_cast<long long>(check["mismatches"].get<int64_t>()));
+    }
+    if (!a.output.empty()) std::printf("wrote      %s\n", a.output.c_str());
+    if (!a.trace.empty()) {
+      std::printf("wrote      %s (%lld events)\n", a.trace.c_str(),
+                  static_cast<long long>(sim.at("trace").at("events").get<int64_t>()));
+    }
   }
-  const StallCycles& st = r.stalls;
-  auto pct = [&](int64_t c) { return 100.0 * static_cast<double>(c) / static_cast<double>(r.cycles); };
-  std::printf("board      %s\n", board.Summary().c_str());
-  std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), steps);
-  std::printf("plan       batch %d; W_h in %d block%s (case %d); W_x case %d; %s; %s array\n",
-              plan.batch, plan.blocks, plan.blocks == 1 ? "" : "s", plan.hidden_case, plan.input_case,
-              plan.block_batch ? "block-batch" : "non block-batch", ArchitectureName(arch).c_str());
-  std::printf("simulated  %lld samples in %lld batch%s: %lld cycles, %.4f ms\n",
-              static_cast<long long>(r.samples), static_cast<long long>(r.batches),
-              r.batches == 1 ? "" : "es", static_cast<long long>(r.cycles), r.seconds * 1e3);
-  std::printf("result     %.1f GOPS, %.4f ms per sample, %.3f mJ per sample\n", r.gops,
-              r.ms_per_sample, r.mj_per_sample);
-  std::printf("PE array   utilisation %.1f%%; stalls: weights %.1f%%, input %.1f%%, h %.1f%%, "
-              "barrier %.1f%%, accumulator %.1f%%, fill/drain %.1f%%\n",
-              100 * r.pe_utilization, pct(st.weights), pct(st.input), pct(st.recurrence),
-              pct(st.barrier), pct(st.accumulator), pct(st.fill_drain));
-  std::printf("DRAM       %.2f MB read, %.2f MB written, utilisation %.1f%%\n",
-              r.dram_read_bytes * 1e-6, r.dram_write_bytes * 1e-6, 100 * r.dram_utilization);
-  std::printf("buffers    %.2f MiB weight slots + %.2f MiB state of %.2f MiB\n",
-              r.buffers.weight_slot_bytes / 1048576.0, r.buffers.state_bytes / 1048576.0,
-              r.buffers.capacity_bytes / 1048576.0);
-  std::printf("planner    predicted %.1f GOPS; simulated / predicted = %.3f\n", plan.predicted_gops,
-              sim_over_plan);
-  if (a.check) {
-    std::printf("check      %s (%lld values differ from the golden model)\n",
-                check["bit_exact"].get<bool>() ? "bit-exact with the golden model" : "MISMATCH",
-                static_cast<long long>(check["mismatches"].get<int64_t>()));
-  }
-  if (!a.output.empty()) std::printf("wrote      %s\n", a.output.c_str());
-  if (!a.trace.empty()) std::printf("wrote      %s (%zu events)\n", a.trace.c_str(), r.trace.size());
   if (a.check && !check["bit_exact"].get<bool>()) Fail("simulator outputs differ from the golden model");
 }
 
@@ -183,13 +169,14 @@ void RunSimulate(const SimulateArgs& a) {
 void AddSimulateCommand(CLI::App& app) {
   auto args = std::make_shared<SimulateArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "simulate", "Simulate the SBE accelerator cycle by cycle on a board (outputs and timing)");
+      "simulate", "Simulate the SBE accelerator on a board: a discrete-event model (outputs, cycles, stalls)");
   cmd->add_option("--board", args->board, "Board preset (vx690t, z7045, u280, zu9eg) or .json")
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
   AddPlanChoiceOptions(cmd, &args->choice);
-  cmd->add_option("--arch", args->arch, "stall-free (column-wise, SBE) or baseline (row-wise)")
-      ->capture_default_str();
+  AddChoice(cmd, "--arch", &args->arch,
+            {{"stall-free", Architecture::kStallFree}, {"baseline", Architecture::kBaseline}},
+            "The PE array: stall-free (column-wise, SBE) or baseline (row-wise)");
   AddInputOptions(cmd, &args->in, "--samples");
   cmd->add_option("--input-range", args->input_range,
                   "The range LO,HI of inputs to calibrate for (default: the input's)")

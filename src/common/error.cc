@@ -1,4 +1,4 @@
-// Warning sink and the checked size arithmetic every allocation from outside data goes through.
+// Warning and note sinks, and the checked size arithmetic every allocation from outside data goes through.
 #include <cstdio>
 #include <limits>
 #include <mutex>
@@ -25,6 +25,15 @@ WarningSink& Sink() {
   return sink;
 }
 
+void PrintNote(std::string_view message) {
+  std::fprintf(stderr, "sbe: note: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+WarningSink& NoteSink() {
+  static WarningSink sink = PrintNote;
+  return sink;
+}
+
 }  // namespace
 
 void SetWarningSink(WarningSink sink) {
@@ -35,6 +44,16 @@ void SetWarningSink(WarningSink sink) {
 void Warn(std::string_view message) {
   std::lock_guard lock(SinkMutex());
   if (Sink()) Sink()(message);
+}
+
+void SetNoteSink(WarningSink sink) {
+  std::lock_guard lock(SinkMutex());
+  NoteSink() = sink ? std::move(sink) : WarningSink(PrintNote);
+}
+
+void Note(std::string_view message) {
+  std::lock_guard lock(SinkMutex());
+  if (NoteSink()) NoteSink()(message);
 }
 
 int64_t CheckedNumElements(std::span<const int64_t> shape, std::string_view what) {

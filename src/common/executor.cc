@@ -1,36 +1,77 @@
-// The executor registry: which executors this build has and which one serves a precision.
+// The executor registry: which executors this build has, what each runs, and how to make one.
+// Adding an executor: its file defines Make<Name>Executor; declare it and add its line below.
 #include "sbe/executor.h"
+
+#include <fmt/ranges.h>
 
 #include "sbe/error.h"
 
 namespace sbe {
 
-std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model);
-std::unique_ptr<Executor> MakeGoldenExecutor(const LstmModel& model,
-                                             const ExecutorOptions& options);
-
-namespace cpu {
+std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model, const ExecutorOptions& options);
+std::unique_ptr<Executor> MakeGoldenExecutor(const LstmModel& model, const ExecutorOptions& options);
 std::unique_ptr<Executor> MakeCpuExecutor(const LstmModel& model, const ExecutorOptions& options);
+std::unique_ptr<Executor> MakeSimExecutor(const LstmModel& model, const ExecutorOptions& options);
+
+namespace {
+
+using Factory = std::unique_ptr<Executor> (*)(const LstmModel&, const ExecutorOptions&);
+
+struct Entry {
+  ExecutorInfo info;
+  Factory make;
+};
+
+const std::vector<Entry>& Registry() {
+  using P = Precision;
+  static const std::vector<Entry> registry = {
+      {{"cpu", "the CPU engine: SIMD kernels, threads, the planner's blocking (fp32, int16)",
+        {P::kFp32, P::kInt16}},
+       &MakeCpuExecutor},
+      {{"reference", "the double-precision reference, the oracle (computes in fp64)", {P::kFp32}},
+       &MakeReferenceExecutor},
+      {{"golden", "the golden fixed-point model, the bit-exact definition of int16", {P::kInt16}},
+       &MakeGoldenExecutor},
+      {{"sim", "the SBE accelerator's discrete-event model on an FPGA board (int16)", {P::kInt16}, true},
+       &MakeSimExecutor},
+  };
+  return registry;
 }
 
-std::vector<std::string> ExecutorNames() { return {"reference", "golden", "cpu"}; }
+}  // namespace
+
+const std::vector<ExecutorInfo>& Executors() {
+  static const std::vector<ExecutorInfo> infos = [] {
+    std::vector<ExecutorInfo> v;
+    for (const Entry& e : Registry()) v.push_back(e.info);
+    return v;
+  }();
+  return infos;
+}
+
+const ExecutorInfo* FindExecutor(const std::string& name) {
+  for (const ExecutorInfo& e : Executors()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
 
 std::unique_ptr<Executor> MakeExecutor(const std::string& name, const LstmModel& model,
                                        const ExecutorOptions& options) {
-  const std::string& p = options.precision;
-  if (p != "fp32" && p != "int16") Fail("--precision {}: unknown precision (fp32, int16)", p);
-  // The CPU engine is the fast path for both precisions.
-  if (name == "auto" || name == "cpu") return cpu::MakeCpuExecutor(model, options);
-  if (name == "reference") {
-    // The reference computes in double, at least as exact as the fp32 asked for.
-    if (p != "fp32") Fail("--executor reference computes in floating point, not {}", p);
-    return MakeReferenceExecutor(model);
+  const std::string& chosen = name == "auto" ? Registry().front().info.name : name;
+  for (const Entry& e : Registry()) {
+    if (e.info.name != chosen) continue;
+    const auto& p = e.info.precisions;
+    if (std::find(p.begin(), p.end(), options.precision) == p.end()) {
+      Fail("executor {} does not run {} (it runs {})", chosen, PrecisionName(options.precision),
+           PrecisionName(p.front()));
+    }
+    if (e.info.needs_board && !options.board) Fail("executor {} needs an FPGA board", chosen);
+    return e.make(model, options);
   }
-  if (name == "golden") {
-    if (p != "int16") Fail("--executor golden computes in int16; add --precision int16");
-    return MakeGoldenExecutor(model, options);
-  }
-  Fail("--executor {}: unknown executor (auto, reference, golden, cpu)", name);
+  std::vector<std::string> names = {"auto"};
+  for (const Entry& e : Registry()) names.push_back(e.info.name);
+  Fail("unknown executor '{}' ({})", name, fmt::join(names, ", "));
 }
 
 }  // namespace sbe

@@ -1,11 +1,12 @@
-// The CPU engine: the planner's blocking-batching schedule on this CPU, fp32 and int16
+// The CPU engine: the planner's CPU plan (sbe/cpu_plan.h) executed as it is, fp32 and int16
 // (docs/CPU_ENGINE.md). Per layer and direction, in one job of the thread pool:
 //  1. the input part W_x x_t for all steps at once (weights reused T x B times), tile by tile;
 //  2. the recurrence, column-wise: W_h's column blocks meet the batch in a fixed order, with
 //     the partial sums parked between blocks and the cell epilogue fused into the last one.
-// Each thread owns neighbouring chunks of hidden units. Under the stall-free schedule a thread
-// starts column block c of step t+1 as soon as chunk c of h_t is out (a flag per chunk), so no
-// thread waits for the slowest one at a step boundary; the barrier schedule waits for all.
+// Each thread owns neighbouring chunks of hidden units (one chunk = one column block). Under
+// the stall-free sync a thread starts column block c of step t+1 as soon as chunk c of h_t is
+// out (a flag per chunk), so no thread waits for the slowest one at a step boundary; the
+// barrier sync waits for all.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -18,27 +19,18 @@
 #include "cpu/packed_gates.h"
 #include "cpu/thread_pool.h"
 #include "common/int_math.h"
-#include "plan/cpu_board.h"
 #include "sbe/cpu_info.h"
 #include "sbe/datapath.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
 #include "sbe/fixed_executor.h"
 #include "sbe/golden.h"
+#include "sbe/cpu_board.h"
+#include "sbe/cpu_plan.h"
 #include "sbe/plan.h"
 
 namespace sbe::cpu {
 namespace {
-
-// The narrowest column block of W_h worth a kernel call per tile, whatever the caches (see
-// Prepare and MinBlockColumns).
-constexpr int64_t kMinBlockColumns = 128;
-
-// How many spans of `bytes` fill half of L2: the cache a unit tile's block of weights stays in
-// while the rows (W_x) or the batch's groups of samples (W_h) pass it.
-int64_t InHalfOfL2(int64_t bytes) {
-  return std::max<int64_t>(GetCpuInfo().DataCacheBytes(2), 256 << 10) / 2 / bytes;
-}
 
 // Precision traits: what the kernels multiply (Weight) and accumulate in (Acc).
 struct Fp32 {
@@ -78,6 +70,7 @@ struct CellJob {
   ThreadPool* pool;
   bool stall_free;
   int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, chunks_per_thread;
+  int rows_per_tile, samples_per_tile;  // kernel calls' groups: input part, recurrence
   bool reverse;
   const W* in;  // (T*B, in_stride)
   int64_t in_stride;
@@ -119,7 +112,7 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
 template <typename P>
 void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
-  const int group = BestTarget().group<typename P::Weight>();
+  const int group = job.rows_per_tile;
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
   const int64_t steps = cell.wx.col_steps, per_block = cell.wx.block_steps;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
@@ -152,7 +145,7 @@ void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
 template <typename P>
 void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
-  const int group = BestTarget().group<typename P::Weight>();
+  const int group = job.samples_per_tile;
   const int64_t N4 = 4 * job.N;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
   SetShift<P>(work, cell.h_shift, cell.h_frac);
@@ -214,7 +207,7 @@ void RunCellJob(void* context, int thread) {
 // The buffers of one Run, kept between runs of the same shape.
 template <typename P>
 struct Workspace {
-  int64_t T = -1, B = -1;
+  int64_t T = -1, B = -1, blocks = -1;
   Buffer<typename P::Weight> layer_a, layer_b;
   Buffer<typename P::Acc> gx, park, c_state;
   Buffer<typename P::Weight> h_state;
@@ -222,40 +215,29 @@ struct Workspace {
   std::unique_ptr<ReadyFlag[]> ready;
 };
 
-struct Options {
-  int threads;
-  bool stall_free;
-};
-
-// One precision's engine: packed cells and the loop above. State and outputs in the
-// precision's own integers (int16) or floats.
+// One precision's engine: packed cells and the loop above, run on the tiling it is given.
+// State and outputs in the precision's own integers (int16) or floats.
 template <typename P>
 class Engine {
  public:
   using W = typename P::Weight;
   using A = typename P::Acc;
 
-  Engine(const LstmShape& shape, std::vector<PackedCell<P>> cells, const Options& options)
-      : shape_(shape), cells_(std::move(cells)), options_(options), pool_(options.threads) {}
+  Engine(const LstmShape& shape, std::vector<PackedCell<P>> cells, int threads)
+      : shape_(shape), cells_(std::move(cells)), pool_(threads) {}
 
   int threads() const { return pool_.size(); }
-  const Plan& plan() const { return plan_; }
-  // Column blocks of each cell's W_x in the input part (empty before the first run).
-  const std::vector<int64_t>& input_blocks() const { return input_blocks_; }
-  // W_h's column blocks of the recurrence: how many, and how many columns each (the last may
-  // be narrower).
-  int64_t recurrent_blocks() const { return chunks_; }
-  int64_t recurrent_block_columns() const { return tiles_per_chunk_ * BestTarget().lanes; }
   int64_t saturated_preacts() const { return std::accumulate(sat_preacts_.begin(), sat_preacts_.end(), int64_t{0}); }
   int64_t saturated_cells() const { return std::accumulate(sat_cells_.begin(), sat_cells_.end(), int64_t{0}); }
 
   // x: (T, B, I); h0, c0: (L*D, B, H) or empty; y: (T, B, D*H); h_n, c_n: (L*D, B, H).
   void Run(const Tensor<W>& x, const Tensor<W>& h0, const Tensor<A>& c0,
-           const std::vector<int64_t>& seq_lens, Tensor<W>* y, Tensor<W>* h_n, Tensor<A>* c_n) {
+           const std::vector<int64_t>& seq_lens, const CpuTiling& tiling, Tensor<W>* y,
+           Tensor<W>* h_n, Tensor<A>* c_n) {
     const int64_t T = x.shape[0], B = x.shape[1], I = shape_.input_size, H = shape_.hidden_size;
     const int D = shape_.directions();
-    const int64_t N = BestTarget().lanes, tiles = CeilDiv(H, N), Hp = RoundUp(tiles * N, 2);
-    Prepare(T, B, seq_lens);
+    const int64_t N = tiling.lanes, tiles = tiling.tiles, Hp = RoundUp(tiles * N, 2);
+    Prepare(T, B, seq_lens, tiling);
     Workspace<P>& ws = ws_;
     sat_preacts_.assign(pool_.size(), 0);
     sat_cells_.assign(pool_.size(), 0);
@@ -283,15 +265,17 @@ class Engine {
           if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, ws.h_state.data() + b * Hp);
           if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, ws.c_state.data() + b * Hp);
         }
-        for (int64_t c = 0; c < chunks_; ++c) ws.ready[c].steps.store(0, std::memory_order_relaxed);
+        for (int64_t c = 0; c < tiling.blocks; ++c) ws.ready[c].steps.store(0, std::memory_order_relaxed);
         CellJob<P> job{};
         job.cell = &cells_[cell_index];
         job.pool = &pool_;
-        job.stall_free = options_.stall_free;
+        job.stall_free = tiling.sync == StepSync::kStallFree;
         job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
-        job.chunks = chunks_;
-        job.tiles_per_chunk = tiles_per_chunk_;
-        job.chunks_per_thread = ChunksPerThread();
+        job.chunks = tiling.blocks;
+        job.tiles_per_chunk = tiling.tiles_per_block;
+        job.chunks_per_thread = tiling.blocks_per_thread;
+        job.rows_per_tile = tiling.rows_per_tile;
+        job.samples_per_tile = tiling.samples_per_tile;
         job.reverse = shape_.RunsBackward(dir);
         job.in = in; job.in_stride = in_stride;
         job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
@@ -319,73 +303,28 @@ class Engine {
   }
 
  private:
-  // Column blocks of W_x for the hoisted input part, in steps: as few as keep a unit tile's
-  // block in half of L2 while the rows stream past it. The kernels hold a group's sums in
-  // registers across a whole block, so the fewer the blocks, the fewer the partial sums
-  // parked and reloaded, and L2 serves the weights fast enough (6 samples per tile need 64
-  // bytes per 6 multiply-adds). The plan's input blocks are W_h's block width (an
-  // accelerator's buffer) applied to W_x; this is a GEMM over all T x B rows, which the
-  // caches bound. Blocks in half of L1 (and rows in blocks that kept the partial sums in L2),
-  // as before, were slower on this Zen 5, A/B in one process with both the AVX-512 and the
-  // AVX2 kernels: int16 by 7-16% on lrcn batch 8-128 and DeepBench 1024/2048, fp32 by up to
-  // 12%, except lrcn fp32 batch 128 (2-4% faster).
-  int64_t InputBlockSteps(const PackedGates<W>& wx) const {
-    const int64_t steps_in_l2 = std::max<int64_t>(8, InHalfOfL2(wx.step_elements * static_cast<int64_t>(sizeof(W))));
-    const int64_t blocks = CeilDiv(wx.col_steps, steps_in_l2);
-    return CeilDiv(wx.col_steps, std::clamp<int64_t>(blocks, 1, std::max<int64_t>(wx.col_steps, 1)));
-  }
-
-  // The narrowest column block of W_h: as wide as keeps a unit tile's block in half of L2,
-  // like W_x's (InputBlockSteps). Each block boundary parks and reloads the partial sums and
-  // makes a thread wait for a chunk of h; blocks of 128 columns, as before, left deepbench-1536
-  // 26-42% slower and deepbench-2048 3-12% (batch 1-4, A/B of executors). Never narrower than
-  // kMinBlockColumns: shorter calls spent much of their time parking (deepbench-2048 at
-  // batch 4 once had 94 blocks of 22 columns).
-  int64_t MinBlockColumns() const {
-    const int64_t column_bytes = int64_t{kNumGates} * BestTarget().lanes * static_cast<int64_t>(sizeof(W));
-    return std::max<int64_t>(kMinBlockColumns, InHalfOfL2(column_bytes));
-  }
-
-  int64_t ChunksPerThread() const { return CeilDiv(chunks_, pool_.size()); }
-
-  // Sizes the workspace and the schedule for (T, B): the planner's choice for this CPU.
-  void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens) {
+  // Lays the weights out in the tiling's blocks and sizes the workspace for (T, B); both are
+  // kept while the shape and the tiling stay the same.
+  void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens, const CpuTiling& t) {
     const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions();
-    const int64_t N = BestTarget().lanes, tiles = CeilDiv(H, N), Hp = RoundUp(tiles * N, 2);
+    constexpr int kPer = PackedGates<W>::kColumnsPerStep;
+    if (t.lanes != BestTarget().lanes || t.threads != pool_.size() ||
+        static_cast<int>(t.input_block_columns.size()) != shape_.num_layers) {
+      Fail("internal: a CPU plan for {} lanes and {} threads, run by kernels of {} lanes on {} threads",
+           t.lanes, t.threads, BestTarget().lanes, pool_.size());
+    }
+    const int64_t N = t.lanes, tiles = t.tiles, Hp = RoundUp(tiles * N, 2);
+    // The weights in the plan's blocks (packed_gates.h): W_h in column blocks of one chunk of
+    // h, grouped by the thread that owns the tiles; W_x in its layer's input blocks.
+    for (int layer = 0; layer < shape_.num_layers; ++layer) {
+      for (int dir = 0; dir < D; ++dir) {
+        PackedCell<P>& cell = cells_[layer * D + dir];
+        cell.wh.Reblock(CeilDiv(t.block_columns(), kPer), t.blocks_per_thread * t.tiles_per_block);
+        cell.wx.Reblock(CeilDiv(t.input_block_columns[layer], kPer));
+      }
+    }
     Workspace<P>& ws = ws_;
-    if (ws.T != T || ws.B != B) {
-      PlanRequest request;
-      request.batch = static_cast<int>(std::min<int64_t>(B, 1 << 20));
-      request.steps = static_cast<int>(std::min<int64_t>(T, 1 << 20));
-      request.max_batch = *request.batch;
-      try {
-        plan_ = ChoosePlan(shape_, CpuPlanningBoard(), request).best;
-      } catch (const Error&) {
-        plan_ = Plan{};  // nothing fits the caches: stream everything, one block each
-      }
-      // Column blocks of W_h: the plan's, and at least one chunk per thread, so that under the
-      // stall-free schedule a thread starts step t+1 on its own chunk of h_t while the others
-      // still produce theirs. (Two per thread gained nothing: a thread's chunks come out
-      // together, in its last column block, and the narrower calls cost 0-12% on lrcn and
-      // deepbench-256, batch 1-8, in an A/B of executors.) The plan sizes blocks for an
-      // accelerator's on-chip buffer holding a column block of the whole W_h; here a block is
-      // the span of one kernel call per tile, and what has to stay in cache while the batch's
-      // groups of samples pass is one tile's block: no narrower than MinBlockColumns.
-      const int64_t fewest = pool_.size();
-      const int64_t want = std::clamp<int64_t>(plan_.blocks, fewest, std::max(fewest, H / MinBlockColumns()));
-      tiles_per_chunk_ = std::max<int64_t>(1, tiles / std::min<int64_t>(tiles, want));
-      // int16 reads h in column pairs: a chunk must start on an even column (N = 1: scalar).
-      if (N % 2 == 1 && tiles_per_chunk_ < tiles) tiles_per_chunk_ = RoundUp(tiles_per_chunk_, 2);
-      chunks_ = CeilDiv(tiles, tiles_per_chunk_);
-      // The weights in the schedule's blocks (packed_gates.h): W_h in column blocks of one
-      // chunk of h, grouped by the thread that owns the tiles; W_x in its input blocks.
-      input_blocks_.clear();
-      for (PackedCell<P>& cell : cells_) {
-        cell.wh.Reblock(CeilDiv(tiles_per_chunk_ * N, PackedGates<W>::kColumnsPerStep),
-                        ChunksPerThread() * tiles_per_chunk_);
-        cell.wx.Reblock(InputBlockSteps(cell.wx));
-        input_blocks_.push_back(CeilDiv(cell.wx.col_steps, cell.wx.block_steps));
-      }
+    if (ws.T != T || ws.B != B || ws.blocks != t.blocks) {
       const int64_t widest = std::max(RoundUp(I, 2), RoundUp(D * H, 2));
       ws.layer_a.assign(T * B * widest, 0);
       ws.layer_b.assign(T * B * widest, 0);
@@ -393,9 +332,10 @@ class Engine {
       ws.park.assign(B * tiles * 4 * N, 0);
       ws.h_state.assign(2 * B * Hp, 0);
       ws.c_state.assign(B * Hp, 0);
-      ws.ready = std::make_unique<ReadyFlag[]>(chunks_);
+      ws.ready = std::make_unique<ReadyFlag[]>(t.blocks);
       ws.T = T;
       ws.B = B;
+      ws.blocks = t.blocks;
     }
     ws.lens.assign(B, T);
     if (!seq_lens.empty()) std::copy(seq_lens.begin(), seq_lens.end(), ws.lens.begin());
@@ -411,12 +351,8 @@ class Engine {
 
   LstmShape shape_;
   std::vector<PackedCell<P>> cells_;
-  Options options_;
   ThreadPool pool_;
   Workspace<P> ws_;
-  Plan plan_;
-  int64_t chunks_ = 1, tiles_per_chunk_ = 1;
-  std::vector<int64_t> input_blocks_;  // per cell
   std::vector<int64_t> sat_preacts_, sat_cells_;
 };
 
@@ -442,7 +378,7 @@ std::vector<PackedCell<Fp32>> PackFp32(const LstmModel& model) {
 }
 
 // The int16 cells, or nothing when a format needs a left shift (a RoundShift by <= 0): the
-// kernels' 32-bit epilogue is exact only for right shifts (docs/CPU_ENGINE.md).
+// kernels' 32-bit lanes are exact only for right shifts (numeric/datapath-inl.h, Simd).
 std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
   const LstmShape& s = q.shape;
   const int n = BestTarget().lanes;
@@ -465,25 +401,42 @@ std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
   return cells;
 }
 
-template <typename P>
-nlohmann::json CommonDetails(const Engine<P>& engine, bool stall_free) {
-  const Target& t = BestTarget();
-  return {{"threads", engine.threads()},
-          {"input_blocks", engine.input_blocks()},
-          {"recurrent_blocks", engine.recurrent_blocks()},
-          {"recurrent_block_columns", engine.recurrent_block_columns()},
-          {"schedule", stall_free ? "stall-free" : "barrier"},
-          {"simd", {{"target", t.name}, {"lanes", t.lanes}, {"samples_per_kernel_fp32", t.group_f32},
-                   {"samples_per_kernel_int16", t.group_i16}}},
-          {"plan", engine.plan().ToString()}};
-}
+// The executors' planning: the board measured once, what the user fixed, and the plan for the
+// latest (steps, batch), made again only when they change.
+class EnginePlanner {
+ public:
+  EnginePlanner(const LstmShape& shape, const CpuBoard& board, const ExecutorOptions& o)
+      : shape_(shape), board_(board) {
+    request_.precision = o.precision;
+    request_.threads = o.threads;
+    request_.sync = o.sync;
+    if (o.plan.blocks) request_.blocks = *o.plan.blocks;
+    plan_ = PlanCpu(shape_, board_, request_);  // refuses bad options now, not at the first run
+  }
+  int threads() const { return plan_.tiling.threads; }
+  const CpuPlan& For(int64_t steps, int64_t batch) {
+    if (steps != request_.steps || batch != request_.batch) {
+      request_.steps = steps;
+      request_.batch = batch;
+      plan_ = PlanCpu(shape_, board_, request_);
+    }
+    return plan_;
+  }
+  const CpuPlan& last() const { return plan_; }
+
+ private:
+  LstmShape shape_;
+  CpuBoard board_;
+  CpuPlanRequest request_;
+  CpuPlan plan_;
+};
 
 FixedOutput RunEngine(Engine<Int16>& engine, const LstmShape& s, const FixedInput& input,
-                      SaturationCounts* counts) {
+                      const CpuTiling& tiling, SaturationCounts* counts) {
   const int64_t T = input.x.shape[0], B = input.x.shape[1], H = s.hidden_size;
   FixedOutput out{Tensor<int16_t>({T, B, s.directions() * H}),
                   Tensor<int16_t>({s.num_cells(), B, H}), Tensor<int32_t>({s.num_cells(), B, H})};
-  engine.Run(input.x, input.h0, input.c0, input.seq_lens, &out.y, &out.h_n, &out.c_n);
+  engine.Run(input.x, input.h0, input.c0, input.seq_lens, tiling, &out.y, &out.h_n, &out.c_n);
   if (counts) {
     counts->preacts += engine.saturated_preacts();
     counts->cells += engine.saturated_cells();
@@ -493,35 +446,35 @@ FixedOutput RunEngine(Engine<Int16>& engine, const LstmShape& s, const FixedInpu
 
 class CpuFp32Executor final : public Executor {
  public:
-  CpuFp32Executor(const LstmModel& model, const Options& o)
-      : engine_(model.shape, PackFp32(model), o), stall_free_(o.stall_free), model_(model) {}
+  CpuFp32Executor(const LstmModel& model, const ExecutorOptions& o)
+      : planner_(model.shape, ThisCpuBoard(), o),
+        engine_(model.shape, PackFp32(model), planner_.threads()),
+        model_(model) {}
   std::string name() const override { return "cpu"; }
-  std::string precision() const override { return "fp32"; }
+  std::string arithmetic() const override { return "fp32"; }
   LstmOutput Run(const LstmInput& in) override {
     ValidateInput(model_, in);
     const LstmShape& s = model_.shape;
     const int64_t T = in.steps(), B = in.batch(), H = s.hidden_size;
     LstmOutput out{TensorF({T, B, s.directions() * H}), TensorF({s.num_cells(), B, H}),
                    TensorF({s.num_cells(), B, H})};
-    engine_.Run(in.x, in.h0, in.c0, in.seq_lens, &out.y, &out.h_n, &out.c_n);
+    engine_.Run(in.x, in.h0, in.c0, in.seq_lens, planner_.For(T, B).tiling, &out.y, &out.h_n, &out.c_n);
     return out;
   }
-  nlohmann::json Details() const override {
-    return CommonDetails(engine_, stall_free_);
-  }
+  nlohmann::json Details() const override { return {{"plan", CpuPlanJson(planner_.last())}}; }
 
  private:
+  EnginePlanner planner_;
   Engine<Fp32> engine_;
-  bool stall_free_;
   const LstmModel& model_;
 };
 
 class CpuInt16Executor final : public FixedPointExecutor {
  public:
-  CpuInt16Executor(const LstmModel& model, const ExecutorOptions& options, const Options& o)
-      : FixedPointExecutor(model, options),
-        engine_(model.shape, PackInt16(quantized()), o),
-        stall_free_(o.stall_free),
+  CpuInt16Executor(const LstmModel& model, const ExecutorOptions& o)
+      : FixedPointExecutor(model, o),
+        planner_(model.shape, ThisCpuBoard(), o),
+        engine_(model.shape, PackInt16(quantized()), planner_.threads()),
         fallback_(PackInt16(quantized()).empty()) {
     if (fallback_) {
       Warn("the int16 formats of this model need left shifts; the cpu engine runs the golden "
@@ -531,7 +484,7 @@ class CpuInt16Executor final : public FixedPointExecutor {
   std::string name() const override { return "cpu"; }
   nlohmann::json Details() const override {
     nlohmann::json j = FixedPointExecutor::Details();
-    j.update(CommonDetails(engine_, stall_free_));
+    j["plan"] = CpuPlanJson(planner_.last());
     if (fallback_) j["fallback"] = "golden scalar code (formats need left shifts)";
     return j;
   }
@@ -539,46 +492,44 @@ class CpuInt16Executor final : public FixedPointExecutor {
  private:
   FixedOutput RunFixed(const FixedInput& q, SaturationCounts* counts) override {
     if (fallback_) return RunGolden(quantized(), q, counts);
-    return RunEngine(engine_, quantized().shape, q, counts);
+    const CpuPlan& plan = planner_.For(q.x.shape[0], q.x.shape[1]);
+    return RunEngine(engine_, quantized().shape, q, plan.tiling, counts);
   }
 
+  EnginePlanner planner_;
   Engine<Int16> engine_;
-  bool stall_free_;
   bool fallback_;
 };
 
-Options EngineOptions(const ExecutorOptions& options) {
-  if (options.schedule != "stall-free" && options.schedule != "barrier") {
-    Fail("--schedule {}: unknown schedule (stall-free, barrier)", options.schedule);
-  }
-  if (options.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", options.threads);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return {options.threads == 0 ? cores : options.threads, options.schedule == "stall-free"};
-}
-
 }  // namespace
 
-const Board& CpuPlanningBoard() {
-  static const Board board = DetectCpuBoard(/*measure_bandwidth=*/false);
-  return board;
-}
-
-std::unique_ptr<Executor> MakeCpuExecutor(const LstmModel& model, const ExecutorOptions& options) {
-  const Options o = EngineOptions(options);
-  if (options.precision == "int16") return std::make_unique<CpuInt16Executor>(model, options, o);
-  return std::make_unique<CpuFp32Executor>(model, o);
-}
-
 FixedOutput RunCpuFixed(const QuantizedModel& model, const FixedInput& input, int threads,
-                        const std::string& schedule, SaturationCounts* counts) {
-  ExecutorOptions eo;
-  eo.threads = threads;
-  eo.schedule = schedule;
-  const Options o = EngineOptions(eo);
+                        StepSync sync, SaturationCounts* counts) {
   std::vector<PackedCell<Int16>> cells = PackInt16(model);
   if (cells.empty()) return RunGolden(model, input, counts);
-  Engine<Int16> engine(model.shape, std::move(cells), o);
-  return RunEngine(engine, model.shape, input, counts);
+  CpuPlanRequest request;
+  request.steps = input.x.shape[0];
+  request.batch = input.x.shape[1];
+  request.precision = Precision::kInt16;
+  request.threads = threads;
+  request.sync = sync;
+  // The tiling needs the caches and the kernels' target, not the measured ceilings.
+  const CpuPlan plan = PlanCpu(model.shape, DetectCpuBoard(), request);
+  Engine<Int16> engine(model.shape, std::move(cells), plan.tiling.threads);
+  return RunEngine(engine, model.shape, input, plan.tiling, counts);
+}
+
+std::unique_ptr<Executor> MakeEngineExecutor(const LstmModel& model, const ExecutorOptions& options) {
+  if (options.precision == Precision::kInt16) return std::make_unique<CpuInt16Executor>(model, options);
+  return std::make_unique<CpuFp32Executor>(model, options);
 }
 
 }  // namespace sbe::cpu
+
+namespace sbe {
+
+std::unique_ptr<Executor> MakeCpuExecutor(const LstmModel& model, const ExecutorOptions& options) {
+  return cpu::MakeEngineExecutor(model, options);
+}
+
+}  // namespace sbe

@@ -99,11 +99,11 @@ double InputRange::max_abs() const { return std::max(std::fabs(lo), std::fabs(hi
 
 void InputRange::Check() const {
   if (!std::isfinite(lo) || !std::isfinite(hi)) {
-    Fail("--input-range {},{}: bounds must be finite", lo, hi);
+    Fail("input range {},{}: bounds must be finite", lo, hi);
   }
-  if (!(lo < hi)) Fail("--input-range {},{}: empty range (need lo < hi)", lo, hi);
+  if (!(lo < hi)) Fail("input range {},{}: empty range (need lo < hi)", lo, hi);
   if (max_abs() > 32767.0) {
-    Fail("--input-range {},{}: |bound| above 32767 cannot be an int16 with a fraction", lo, hi);
+    Fail("input range {},{}: |bound| above 32767 cannot be an int16 with a fraction", lo, hi);
   }
 }
 

@@ -1,5 +1,5 @@
-// Board descriptions: parsing and validation of the JSON format, the presets compiled in from
-// boards/, and the `cpu` board detected on this machine.
+// Board descriptions: parsing and validation of the JSON format, and the presets compiled in
+// from boards/.
 #include "sbe/board.h"
 
 #include <fmt/ranges.h>
@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "plan/board_presets.h"
-#include "plan/cpu_board.h"
 #include "sbe/error.h"
 #include "sbe/formats.h"
 
@@ -73,10 +72,9 @@ double Board::words_per_cycle() const {
 }
 
 std::string Board::Summary() const {
-  return fmt::format("{}: {} MHz, {} MACs/cycle ({:.0f} GOPS peak), {:.2f} MiB weight buffer, "
-                     "{:.2f} MiB state buffer, DRAM {:.1f} GB/s ({:.1f} words/cycle), {:.1f} W",
-                     name, clock_mhz, macs_per_cycle, peak_gops(),
-                     weight_buffer_bytes / 1048576.0, state_buffer_bytes / 1048576.0, dram_gbs,
+  return fmt::format("{}: {} MHz, {} MACs/cycle ({:.0f} GOPS peak), {:.2f} MiB on-chip, "
+                     "DRAM {:.1f} GB/s ({:.1f} words/cycle), {:.1f} W",
+                     name, clock_mhz, macs_per_cycle, peak_gops(), onchip_bytes / 1048576.0, dram_gbs,
                      words_per_cycle(), full_watts);
 }
 
@@ -88,15 +86,17 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   b.name = r.String("name");
   b.description = j.contains("description") ? r.String("description") : "";
   b.kind = r.String("kind");
-  if (b.kind != "fpga" && b.kind != "cpu") Fail("{}: field 'kind' must be \"fpga\" or \"cpu\"", name);
+  if (b.kind == "cpu") {
+    Fail("{}: kind \"cpu\": board files describe FPGAs; this machine is the board 'cpu' (measured)", name);
+  }
+  if (b.kind != "fpga") Fail("{}: field 'kind' must be \"fpga\"", name);
   b.clock_mhz = r.Positive("clock_mhz");
   if (b.clock_mhz > 10000) Fail("{}: clock_mhz {} is not a plausible clock", name, b.clock_mhz);
   b.macs_per_cycle = r.PositiveInt("pe.macs_per_cycle", int64_t{1} << 24);
   b.pe_counting = r.String("pe.counting");
   b.word_bits = static_cast<int>(r.PositiveInt("word_bits", 64));
   if (b.word_bits % 8 != 0) Fail("{}: word_bits {} is not a whole number of bytes", name, b.word_bits);
-  b.weight_buffer_bytes = r.PositiveInt("onchip.weight_bytes", kTera);
-  b.state_buffer_bytes = r.PositiveInt("onchip.state_bytes", kTera);
+  b.onchip_bytes = r.PositiveInt("onchip.bytes", kTera);
   b.dram_gbs = r.Positive("dram.bandwidth_gbs");
   b.dram_latency_ns = r.NonNegative("dram.latency_ns");
   b.dram_burst_bytes = r.PositiveInt("dram.burst_bytes", 1 << 20);
@@ -129,19 +129,17 @@ Board ParseBoard(const std::string& text, const std::string& name) {
 }
 
 std::vector<std::string> BoardPresetNames() {
-  std::vector<std::string> names = {"cpu", "cpu:measured"};
+  std::vector<std::string> names;
   for (const auto& [n, _] : BoardPresetTexts()) names.push_back(n);
   return names;
 }
 
 Board LoadBoard(const std::string& spec) {
-  if (spec == "cpu") return DetectCpuBoard();
-  if (spec == "cpu:measured") return DetectCpuBoardMeasured();
   for (const auto& [n, text] : BoardPresetTexts()) {
     if (n == spec) return ParseBoard(text, "board " + n);
   }
   if (spec.find('/') == std::string::npos && spec.find(".json") == std::string::npos) {
-    Fail("--board {}: not a preset ({}) nor a .json file", spec, fmt::join(BoardPresetNames(), ", "));
+    Fail("board {}: not a preset ({}) nor a .json file", spec, fmt::join(BoardPresetNames(), ", "));
   }
   return ParseBoard(ReadFileBytes(spec, 1 << 20), spec);
 }

@@ -90,7 +90,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
   // and blocking number trade against each other). Streamed blocks of either part share the
   // two ping-pong slots; the input weights also stay resident (their case 1) when they fit.
   p.onchip_state_bytes = static_cast<int64_t>(batch) * StateBytesPerSample(s, board);
-  const int64_t pool = board.weight_buffer_bytes + board.state_buffer_bytes;
+  const int64_t pool = board.onchip_bytes;
   const int64_t hidden_part = resident ? hidden_words : 2 * slot_words;
   const bool input_resident =
       (hidden_part + input_words) * wbytes + p.onchip_state_bytes <= pool;

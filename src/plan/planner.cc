@@ -39,13 +39,13 @@ bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
 
 PlanResult ChoosePlan(const LstmShape& s, const Board& board, const PlanRequest& r) {
   if (r.steps < 1) Fail("steps {}: must be at least 1", r.steps);
-  if (r.batch && *r.batch < 1) Fail("--batch {}: must be at least 1", *r.batch);
+  if (r.batch && *r.batch < 1) Fail("batch {}: must be at least 1", *r.batch);
   if (r.blocks && (*r.blocks < 1 || *r.blocks > s.hidden_size)) {
-    Fail("--blocks {}: must be in [1, hidden size {}]", *r.blocks, s.hidden_size);
+    Fail("blocks {}: must be in [1, hidden size {}]", *r.blocks, s.hidden_size);
   }
-  if (r.max_batch < 1) Fail("--max-batch {}: must be at least 1", r.max_batch);
+  if (r.max_batch < 1) Fail("largest batch {}: must be at least 1", r.max_batch);
   if (r.max_latency_ms && !(*r.max_latency_ms > 0)) {
-    Fail("--max-latency-ms {}: must be positive", *r.max_latency_ms);
+    Fail("latency bound {} ms: must be positive", *r.max_latency_ms);
   }
   std::vector<int> batches, blocks;
   if (r.batch) {
@@ -66,7 +66,7 @@ PlanResult ChoosePlan(const LstmShape& s, const Board& board, const PlanRequest&
         continue;
       }
       if (r.max_latency_ms && p->predicted_ms_per_batch > *r.max_latency_ms) {
-        last_why = fmt::format("batch {} takes {:.3f} ms, above --max-latency-ms {}", b,
+        last_why = fmt::format("batch {} takes {:.3f} ms, above the latency bound of {} ms", b,
                                p->predicted_ms_per_batch, *r.max_latency_ms);
         continue;
       }

@@ -46,7 +46,7 @@ class ReferenceExecutor final : public Executor {
  public:
   explicit ReferenceExecutor(const LstmModel& model) : model_(model) {}
   std::string name() const override { return "reference"; }
-  std::string precision() const override { return "fp64"; }
+  std::string arithmetic() const override { return "fp64"; }
   LstmOutput Run(const LstmInput& input) override {
     LstmResult<double> r = RunReference(model_, input);
     return {Cast<float>(r.y), Cast<float>(r.h_n), Cast<float>(r.c_n)};
@@ -103,7 +103,7 @@ ErrorStats CompareToReference(const TensorF& got, const TensorD& want) {
   return e;
 }
 
-std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model) {
+std::unique_ptr<Executor> MakeReferenceExecutor(const LstmModel& model, const ExecutorOptions&) {
   return std::make_unique<ReferenceExecutor>(model);
 }
 

@@ -18,11 +18,6 @@ std::string ArchitectureName(Architecture arch) {
   return arch == Architecture::kStallFree ? "stall-free" : "baseline";
 }
 
-Architecture ParseArchitecture(const std::string& name) {
-  if (name == "stall-free") return Architecture::kStallFree;
-  if (name == "baseline") return Architecture::kBaseline;
-  Fail("--arch {}: expected stall-free or baseline", name);
-}
 
 namespace sim {
 namespace {
@@ -42,7 +37,7 @@ BufferUse SizeBuffers(const Schedule& schedule, const Board& board) {
   BufferUse use;
   for (const auto& [slot, bytes] : slot_bytes) use.weight_slot_bytes += bytes;
   use.state_bytes = schedule.plan.batch * StateBytesPerSample(s, board);
-  use.capacity_bytes = board.weight_buffer_bytes + board.state_buffer_bytes;
+  use.capacity_bytes = board.onchip_bytes;
   if (use.weight_slot_bytes + use.state_bytes > use.capacity_bytes) {
     Fail("plan {} does not fit the buffers of board {}: {} bytes of weight slots and {} bytes of "
          "state for {} samples, but {} bytes on-chip",

@@ -30,11 +30,11 @@ void WriteChromeTrace(const SimResult& r, const Board& board, const std::string&
                       {"args", {{"begin_cycle", e.begin}, {"end_cycle", e.end}}}});
   }
   std::ofstream out(path);
-  if (!out) Fail("--trace {}: cannot open for writing", path);
+  if (!out) Fail("{}: cannot open for writing", path);
   out << json{{"traceEvents", events}, {"displayTimeUnit", "ns"},
               {"otherData", {{"cycles", r.cycles}, {"truncated", r.trace_truncated}}}}
              .dump();
-  if (!out) Fail("--trace {}: write error", path);
+  if (!out) Fail("{}: write error", path);
 }
 
 }  // namespace sbe

@@ -64,8 +64,7 @@ class SimulateCliTest(unittest.TestCase):
     def test_bad_input_gives_one_line_errors(self):
         tmp = temp_dir(self)
         board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
-        board["onchip"]["weight_bytes"] = 1000
-        board["onchip"]["state_bytes"] = 1000
+        board["onchip"]["bytes"] = 2000
         (tmp / "tiny.json").write_text(json.dumps(board))
         board["clock_mhz"] = -5
         (tmp / "negative.json").write_text(json.dumps(board))

@@ -65,12 +65,12 @@ TEST(CpuEngine, Fp32MatchesTheReferenceOnAwkwardSizes) {
     const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 5, c.lengths);
     const LstmResult<double> want = RunReference(m, in);
     for (int threads = 1; threads <= 4; ++threads) {
-      for (const char* schedule : {"stall-free", "barrier"}) {
-        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, schedule));
+      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
+        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, StepSyncName(sync)));
         ExecutorOptions o;
         o.threads = threads;
-        o.schedule = schedule;
-        const LstmOutput got = cpu::MakeCpuExecutor(m, o)->Run(in);
+        o.sync = sync;
+        const LstmOutput got = MakeExecutor("cpu", m, o)->Run(in);
         EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-5);
         EXPECT_LE(CompareToReference(got.h_n, want.h_n).max, 1e-5);
         EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-5);
@@ -87,14 +87,14 @@ TEST(CpuEngine, Fp32ResultsDoNotDependOnThreadsOrSchedule) {
   const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 6, c.lengths);
   ExecutorOptions o;
   o.threads = 1;
-  const LstmOutput first = cpu::MakeCpuExecutor(m, o)->Run(in);
+  const LstmOutput first = MakeExecutor("cpu", m, o)->Run(in);
   for (int threads = 2; threads <= 4; ++threads) {
-    for (const char* schedule : {"stall-free", "barrier"}) {
+    for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
       o.threads = threads;
-      o.schedule = schedule;
-      const LstmOutput got = cpu::MakeCpuExecutor(m, o)->Run(in);
-      EXPECT_EQ(got.y.data, first.y.data) << threads << " " << schedule;
-      EXPECT_EQ(got.c_n.data, first.c_n.data) << threads << " " << schedule;
+      o.sync = sync;
+      const LstmOutput got = MakeExecutor("cpu", m, o)->Run(in);
+      EXPECT_EQ(got.y.data, first.y.data) << threads << " " << StepSyncName(sync);
+      EXPECT_EQ(got.c_n.data, first.c_n.data) << threads << " " << StepSyncName(sync);
     }
   }
 }
@@ -103,7 +103,7 @@ TEST(CpuEngine, Fp32PresetWithinTolerance) {
   const LstmModel m = MakePreset("lrcn", 1);
   const LstmInput in = RandomInput(m.shape, 8, 3, 2, false);
   const LstmResult<double> want = RunReference(m, in);
-  const LstmOutput got = cpu::MakeCpuExecutor(m, ExecutorOptions{})->Run(in);
+  const LstmOutput got = MakeExecutor("cpu", m, ExecutorOptions{})->Run(in);
   EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-4);
   EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-4);
 }
@@ -153,20 +153,20 @@ TEST(CpuEngine, ColumnBlocksKeepResultsExact) {
   const LstmResult<double> want = RunReference(m, in);
   ExecutorOptions o;
   o.threads = 2;
-  std::unique_ptr<Executor> fp32 = cpu::MakeCpuExecutor(m, o);
+  std::unique_ptr<Executor> fp32 = MakeExecutor("cpu", m, o);
   const LstmOutput got = fp32->Run(in);
   EXPECT_LE(CompareToReference(got.y, want.y).max, 1e-5);
   EXPECT_LE(CompareToReference(got.c_n, want.c_n).max, 1e-5);
-  const nlohmann::json details = fp32->Details();
-  ASSERT_EQ(details["input_blocks"].size(), 1u);
-  EXPECT_GT(details["input_blocks"][0].get<int64_t>(), 1) << details.dump();
-  EXPECT_GT(details["recurrent_blocks"].get<int64_t>(), 1) << details.dump();
+  const nlohmann::json plan = fp32->Details()["plan"];
+  ASSERT_EQ(plan["cpu"]["input_block_columns"].size(), 1u);
+  EXPECT_GT(plan["input_blocks"].get<int64_t>(), 1) << plan.dump();
+  EXPECT_GT(plan["blocks"].get<int64_t>(), 1) << plan.dump();
 
-  o.precision = "int16";
+  o.precision = Precision::kInt16;
   o.calibration_sample = &in.x;
-  std::unique_ptr<Executor> int16 = cpu::MakeCpuExecutor(m, o);
+  std::unique_ptr<Executor> int16 = MakeExecutor("cpu", m, o);
   int16->Run(in);
-  EXPECT_GT(int16->Details()["input_blocks"][0].get<int64_t>(), 1) << int16->Details().dump();
+  EXPECT_GT(int16->Details()["plan"]["input_blocks"].get<int64_t>(), 1) << int16->Details().dump();
   EXPECT_FALSE(int16->Details().contains("fallback")) << "the kernels, not the golden code, must run";
   const QuantizedModel q = Calibrate(m, InputRange{});
   ASSERT_GE(q.cell(0, 0).w_ih_format.frac_bits + q.layers[0].input_format.frac_bits - fx::kPreact.frac_bits, 1)
@@ -175,14 +175,14 @@ TEST(CpuEngine, ColumnBlocksKeepResultsExact) {
   const FixedOutput want_fixed = RunGolden(q, x);
   for (int threads : {1, 2, 3}) {
     SCOPED_TRACE(fmt::format("{} threads", threads));
-    ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, "stall-free"), want_fixed);
+    ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, StepSync::kStallFree), want_fixed);
   }
 }
 
 TEST(CpuEngine, Int16BitExactOnGoldenFixtures) {
-  for (const char* schedule : {"stall-free", "barrier"}) {
+  for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
     testing::ExpectBitExactOnGoldenFixtures([&](const QuantizedModel& q, const FixedInput& x) {
-      return cpu::RunCpuFixed(q, x, 2, schedule);
+      return cpu::RunCpuFixed(q, x, 2, sync);
     });
   }
 }
@@ -195,10 +195,10 @@ TEST(CpuEngine, Int16BitExactWithGoldenOnRandomModels) {
     SaturationCounts want_counts;
     const FixedOutput want = RunGolden(q, x, &want_counts);
     for (int threads = 1; threads <= 4; ++threads) {
-      for (const char* schedule : {"stall-free", "barrier"}) {
-        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, schedule));
+      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
+        SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, StepSyncName(sync)));
         SaturationCounts counts;
-        ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, schedule, &counts), want);
+        ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, sync, &counts), want);
         EXPECT_EQ(counts.preacts, want_counts.preacts);
         EXPECT_EQ(counts.cells, want_counts.cells);
       }
@@ -223,7 +223,7 @@ TEST(CpuEngine, Int16BitExactWhenEverythingSaturates) {
   const FixedInput x = QuantizeInput(q, in, &want_counts);
   const FixedOutput want = RunGolden(q, x, &want_counts);
   ASSERT_GT(want_counts.preacts, 0);
-  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, "stall-free", &counts), want);
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, StepSync::kStallFree, &counts), want);
   EXPECT_EQ(counts.preacts, want_counts.preacts);
 }
 
@@ -236,7 +236,7 @@ TEST(CpuEngine, Int16LeftShiftFormatsFallBackExactly) {
                       fx::kPreact.frac_bits;
   ASSERT_LT(x_shift, 1);
   const FixedInput x = RandomFixedInput(q, 4, 2, 1, false);
-  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, "stall-free"), RunGolden(q, x));
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, StepSync::kStallFree), RunGolden(q, x));
 }
 
 TEST(CpuEngine, VectorActivationsEqualTheTablesOnEveryInput) {
@@ -281,10 +281,10 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
     for (int v = 0; v < 65536; ++v) pre[v] = static_cast<int16_t>(v - 32768);
     cpu::SigmoidI16(pre.data(), sig.data(), 65536);
     for (int v = 0; v < 65536; v += 97) ASSERT_EQ(sig[v], fx::Sigmoid(pre[v])) << pre[v];
-    const std::unique_ptr<Executor> fp32 = cpu::MakeCpuExecutor(m, ExecutorOptions{});
+    const std::unique_ptr<Executor> fp32 = MakeExecutor("cpu", m, ExecutorOptions{});
     for (const Expected& e : batches) {
       SCOPED_TRACE("batch " + std::to_string(e.in.batch()));
-      ExpectSameIntegers(cpu::RunCpuFixed(q, e.x, 3, "stall-free"), e.want);
+      ExpectSameIntegers(cpu::RunCpuFixed(q, e.x, 3, StepSync::kStallFree), e.want);
       EXPECT_LE(CompareToReference(fp32->Run(e.in).y, e.ref.y).max, 1e-5);
     }
   }
@@ -293,7 +293,7 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
       << "the scalar fallback was not exercised";
 }
 
-// The recurrence's column blocks: at least one per thread (under the stall-free schedule a
+// The recurrence's column blocks: at least one per thread (under the stall-free sync a
 // thread starts step t+1 on its own finished chunk), never narrower than 128 columns beyond
 // that (short kernel calls spend their time parking partial sums), and together they cover h.
 TEST(CpuEngine, RecurrentBlocksAreWideEnoughAndCoverH) {
@@ -301,21 +301,22 @@ TEST(CpuEngine, RecurrentBlocksAreWideEnoughAndCoverH) {
     const LstmShape s{5, hidden, 1, false, true};
     const LstmModel m = MakeRandomModel(s, 3, "random");
     for (int threads : {1, 2}) {
-      for (const char* schedule : {"stall-free", "barrier"}) {
+      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
         ExecutorOptions o;
         o.threads = threads;
-        o.schedule = schedule;
-        auto engine = cpu::MakeCpuExecutor(m, o);
+        o.sync = sync;
+        auto engine = MakeExecutor("cpu", m, o);
         engine->Run(RandomInput(s, 3, 2, 5, false));
-        const nlohmann::json d = engine->Details();
-        const int64_t blocks = d["recurrent_blocks"], columns = d["recurrent_block_columns"];
-        const int64_t fewest = threads;
-        SCOPED_TRACE(d.dump());
+        const nlohmann::json plan = engine->Details()["plan"];
+        const int64_t blocks = plan["blocks"], columns = plan["cpu"]["block_columns"];
+        SCOPED_TRACE(plan.dump());
+        EXPECT_EQ(plan["cpu"]["threads"].get<int>(), threads);
+        EXPECT_EQ(plan["cpu"]["sync"].get<std::string>(), StepSyncName(sync));
         EXPECT_GE(blocks * columns, hidden);
         EXPECT_LT((blocks - 1) * columns, hidden);
-        const int64_t tiles = (hidden + d["simd"]["lanes"].get<int64_t>() - 1) / d["simd"]["lanes"].get<int64_t>();
-        EXPECT_GE(blocks, std::min(fewest, tiles));
-        if (hidden >= 128 * fewest) {
+        const int64_t tiles = plan["cpu"]["tiles"];
+        EXPECT_GE(blocks, std::min<int64_t>(threads, tiles));
+        if (hidden >= 128 * threads) {
           EXPECT_GE(columns, 128);
         }
       }
@@ -323,10 +324,37 @@ TEST(CpuEngine, RecurrentBlocksAreWideEnoughAndCoverH) {
   }
 }
 
+// The engine runs the blocking it is given: W_h in the number of blocks fixed by the user,
+// reported as executed, with results unchanged (fp32: the same bits; int16: still the golden
+// integers).
+TEST(CpuEngine, RunsTheBlocksItIsGiven) {
+  const LstmShape s{29, 83, 2, true, true};
+  const LstmModel m = MakeRandomModel(s, 5, "random");
+  const LstmInput in = RandomInput(s, 4, 3, 2, true);
+  ExecutorOptions o;
+  o.threads = 2;
+  o.calibration_sample = &in.x;
+  const LstmOutput planned = MakeExecutor("cpu", m, o)->Run(in);
+  for (int blocks : {1, 2, 3, 6}) {
+    SCOPED_TRACE(fmt::format("{} blocks", blocks));
+    o.plan.blocks = blocks;
+    o.precision = Precision::kFp32;
+    auto fp32 = MakeExecutor("cpu", m, o);
+    const LstmOutput got = fp32->Run(in);
+    EXPECT_EQ(fp32->Details()["plan"]["blocks"].get<int>(), blocks);
+    EXPECT_EQ(got.y.data, planned.y.data);
+    o.precision = Precision::kInt16;
+    auto int16 = MakeExecutor("cpu", m, o);
+    const LstmOutput got16 = int16->Run(in);
+    EXPECT_EQ(int16->Details()["plan"]["blocks"].get<int>(), blocks);
+    EXPECT_EQ(got16.y.data, MakeExecutor("golden", m, o)->Run(in).y.data);
+  }
+}
+
 TEST(CpuEngine, ReusesItsWorkspaceAcrossShapes) {
   const LstmShape s{9, 14, 1, false, true};
   const LstmModel m = MakeRandomModel(s, 3, "random");
-  auto engine = cpu::MakeCpuExecutor(m, ExecutorOptions{});
+  auto engine = MakeExecutor("cpu", m, ExecutorOptions{});
   for (int64_t batch : {3, 1, 3, 5}) {
     const LstmInput in = RandomInput(s, 4 + batch, batch, batch, true);
     EXPECT_LE(CompareToReference(engine->Run(in).y, RunReference(m, in).y).max, 1e-5) << batch;
@@ -336,23 +364,21 @@ TEST(CpuEngine, ReusesItsWorkspaceAcrossShapes) {
 TEST(CpuEngine, RefusesBadOptions) {
   const LstmModel m = MakeRandomModel({3, 4, 1, false, true}, 1, "m");
   ExecutorOptions o;
-  o.schedule = "eager";
-  EXPECT_TRUE(testing::ThrowsError([&] { cpu::MakeCpuExecutor(m, o); }, "--schedule eager",
-                                   "unknown schedule"));
-  o = ExecutorOptions{};
   o.threads = -2;
-  EXPECT_TRUE(testing::ThrowsError([&] { cpu::MakeCpuExecutor(m, o); }, "--threads -2",
-                                   "at least 1"));
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "threads -2", "at least 1"));
+  o = ExecutorOptions{};
+  o.plan.blocks = 5;
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "blocks 5", "hidden size 4"));
 }
 
 TEST(CpuEngine, IsWhatAutoPicks) {
   const LstmModel m = MakeRandomModel({3, 4, 1, false, true}, 1, "m");
-  for (const char* precision : {"fp32", "int16"}) {
+  for (Precision precision : {Precision::kFp32, Precision::kInt16}) {
     ExecutorOptions o;
     o.precision = precision;
     const auto e = MakeExecutor("auto", m, o);
     EXPECT_EQ(e->name(), "cpu");
-    EXPECT_EQ(e->precision(), precision);
+    EXPECT_EQ(e->arithmetic(), PrecisionName(precision));
   }
 }
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "bench/machine_ceilings.h"
+#include "sbe/cpu_board.h"
 
 namespace sbe {
 namespace {

@@ -36,8 +36,7 @@ Board TestBoard(int64_t macs, double gbs, int64_t onchip_bytes) {
   b.macs_per_cycle = macs;
   b.dram_gbs = gbs;
   b.dram_port_bits = 1 << 15;
-  b.weight_buffer_bytes = onchip_bytes * 3 / 4;
-  b.state_buffer_bytes = onchip_bytes / 4;
+  b.onchip_bytes = onchip_bytes;
   return b;
 }
 

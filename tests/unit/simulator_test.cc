@@ -26,8 +26,7 @@ Board SmallBoard(int64_t onchip_bytes = 6000) {
   Board b = LoadBoard("z7045");
   b.name = "small";
   b.macs_per_cycle = 96;
-  b.weight_buffer_bytes = onchip_bytes;
-  b.state_buffer_bytes = 2048;
+  b.onchip_bytes = onchip_bytes + 2048;
   b.tail_elements_per_cycle = 1;
   return b;
 }

@@ -1,7 +1,7 @@
 // Measures this CPU's int16 multiply-add peak on all cores (the compute ceiling of the `cpu`
 // board), with Highway's runtime dispatch to the best SIMD target the machine has.
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "plan/cpu_peak.cc"
+#define HWY_TARGET_INCLUDE "cpu/probes.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -102,7 +102,7 @@ HWY_AFTER_NAMESPACE();
 #include <thread>
 #include <vector>
 
-#include "plan/cpu_board.h"
+#include "cpu/probes.h"
 
 namespace sbe {
 

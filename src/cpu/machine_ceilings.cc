@@ -1,20 +1,22 @@
-#include "bench/machine_ceilings.h"
+// The machine's ceilings (sbe/cpu_board.h): measured, combined, serialised, and the roofline
+// they give.
+#include "sbe/cpu_board.h"
 
 #include <algorithm>
 #include <limits>
 #include <vector>
 
 #include "cpu/kernels.h"
-#include "plan/cpu_board.h"
+#include "cpu/probes.h"
 #include "sbe/cpu_info.h"
+#include "sbe/error.h"
 
 namespace sbe {
 namespace {
 
 // int16 multiply-adds per second of the engine's own tile kernel on L1-resident weights, all
-// threads at once. The planner's probe (8 dependent chains, cpu_peak.cc) reads below what the
-// engine's 3-sample tile reaches on Zen 3 (about 1.1 against 1.45 multiply-add-pairs per cycle),
-// which put rooflines above 100%; the ceiling is the faster of the two.
+// threads at once: the probe loop's dependent chains (probes.cc) can read below what the tile
+// reaches, which put rooflines above 100%; the ceiling is the faster of the two.
 double MeasureTileInt16Gmacs(int threads) {
   threads = std::max(1, threads);
   const cpu::Target target = cpu::BestTarget();
@@ -66,6 +68,25 @@ double MachineCeilings::Roofline(const std::vector<RooflinePhase>& phases, bool 
   return seconds > 0 ? ops / seconds * 1e-9 : peak;
 }
 
+MachineCeilings MachineCeilings::ForThreads(int n) const {
+  if (n == threads || threads < 1) return *this;
+  MachineCeilings c = *this;
+  const double share = static_cast<double>(n) / threads;
+  c.threads = n;
+  c.fp32_gflops *= share;
+  c.int16_gops *= share;
+  c.int16_probe_gops *= share;
+  c.int16_tile_gops *= share;
+  for (BandwidthLevel& l : c.levels) {
+    if (l.name == "L1" || l.name == "L2") {
+      l.gbs *= share;
+      l.capacity_bytes = static_cast<int64_t>(static_cast<double>(l.capacity_bytes) * share);
+    }
+  }
+  c.working_sets.clear();  // measured with all the threads: no longer this machine's figures
+  return c;
+}
+
 void MachineCeilings::Raise(const MachineCeilings& other) {
   fp32_gflops = std::max(fp32_gflops, other.fp32_gflops);
   int16_probe_gops = std::max(int16_probe_gops, other.int16_probe_gops);
@@ -100,6 +121,32 @@ nlohmann::json MachineCeilings::ToJson() const {
           {"how", "measured by sbe: FMA and multiply-add-pairs loops (int16: the faster of a "
                   "probe loop and the engine's own tile on L1-resident weights), "
                   "vector reads of a working set per level and of each workload's W_x and W_h"}};
+}
+
+MachineCeilings MachineCeilings::FromJson(const nlohmann::json& j) {
+  try {
+    MachineCeilings c;
+    c.threads = j.at("threads").get<int>();
+    c.fp32_gflops = j.at("fp32_gflops").get<double>();
+    c.int16_gops = j.at("int16_gops").get<double>();
+    c.int16_probe_gops = j.at("int16_probe_gops").get<double>();
+    c.int16_tile_gops = j.at("int16_tile_gops").get<double>();
+    for (const nlohmann::json& l : j.at("bandwidth")) {
+      const nlohmann::json& cap = l.at("capacity_bytes");
+      c.levels.push_back({l.at("level").get<std::string>(),
+                          cap.is_null() ? std::numeric_limits<int64_t>::max() : cap.get<int64_t>(),
+                          l.at("read_gbs").get<double>()});
+    }
+    for (const nlohmann::json& w : j.at("working_sets")) {
+      c.working_sets.emplace_back(w.at("bytes").get<int64_t>(), w.at("read_gbs").get<double>());
+    }
+    const bool positive = c.threads >= 1 && c.fp32_gflops > 0 && c.int16_gops > 0 && !c.levels.empty() &&
+                          std::all_of(c.levels.begin(), c.levels.end(), [](const BandwidthLevel& l) { return l.gbs > 0; });
+    if (!positive) Fail("ceilings: a figure is missing, zero or negative");
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    Fail("ceilings: {}", e.what());
+  }
 }
 
 MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets) {

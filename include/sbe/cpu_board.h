@@ -1,0 +1,104 @@
+// This CPU as the planner sees it (`--board cpu`): what CPUID says, the SIMD target the
+// engine's kernels dispatch to, and what was measured on it (multiply-add peaks, read
+// bandwidth of each cache level and of DRAM). The measurement takes about a second; it is
+// made once per machine and kept in a cache file (docs/CPU_ENGINE.md, "The plan"), which
+// `sbe bench` refreshes with its own measurements.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sbe/board.h"
+
+namespace sbe {
+
+struct BandwidthLevel {
+  std::string name;        // "L2", "L3", "DRAM"
+  int64_t capacity_bytes;  // what the level holds for all the threads together
+  double gbs;              // measured read bandwidth of all the threads
+};
+
+// One phase of a run for the roofline: `ops` operations while reading `bytes` from a working
+// set of `working_set` bytes. The phases of a run follow each other (the hoisted input part,
+// then the recurrence), so one phase's compute does not hide another's memory traffic.
+struct RooflinePhase {
+  double ops = 0;
+  double bytes = 0;
+  int64_t working_set = 0;
+};
+
+// The ceilings of this machine, measured (not from a datasheet).
+struct MachineCeilings {
+  int threads = 1;         // measured with this many threads at once
+  double fp32_gflops = 0;  // fused multiply-adds: 2 flops per lane
+  double int16_gops = 0;   // int16 multiply-add pairs into int32: 2 ops per multiply-add
+  // The two int16 measurements int16_gops is the faster of: a probe loop, and the engine's own
+  // tile on L1-resident weights (on Zen 3 the tile reached 1.45 multiply-add pairs per cycle
+  // where the probe's dependent chains read 1.1).
+  double int16_probe_gops = 0, int16_tile_gops = 0;
+  std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
+  // Read bandwidth of all the threads streaming a working set of exactly this many bytes (a
+  // workload's W_x or W_h): where it sits between two levels, or fills one, neither level's
+  // figure is its bandwidth. Increasing bytes.
+  std::vector<std::pair<int64_t, double>> working_sets;
+
+  double dram_gbs() const { return levels.empty() ? 0 : levels.back().gbs; }
+  // The bandwidth measured for a working set of `bytes`, or else that of the first level that
+  // holds it.
+  double BandwidthFor(int64_t bytes) const;
+  // GOPS bound of a run of these phases: all their operations over the sum of each phase's
+  // shortest time, max(ops / peak, bytes / bandwidth of its working set).
+  double Roofline(const std::vector<RooflinePhase>& phases, bool int16) const;
+  // The same machine with `threads` threads busy: compute and the private caches (L1, L2)
+  // scale with the threads, the shared levels (L3, DRAM) keep what all of them measured.
+  MachineCeilings ForThreads(int threads) const;
+  nlohmann::json ToJson() const;
+  static MachineCeilings FromJson(const nlohmann::json& j);  // throws Error on a bad document
+  // Keeps the faster of this and `other`, ceiling by ceiling (levels matched by name): each is
+  // an upper bound that a slow spell of a shared machine can only lower.
+  void Raise(const MachineCeilings& other);
+};
+
+// About 0.6 s: both peaks and the read bandwidth of L2, L3 (sized from CPUID) and DRAM; then,
+// about 0.15 s each, the read bandwidth of each of `working_sets` (bytes).
+MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets = {});
+
+struct CpuBoard {
+  // CPUID.
+  std::string brand;
+  int cores = 1;                 // logical cores: the threads the engine uses by default
+  std::string simd;              // "avx2 fma avx512f ..."
+  int64_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;  // L1d and L2 per core; L3 in all
+  double clock_mhz = 0;          // /proc/cpuinfo
+  // The engine's kernels on this CPU (the best SIMD target Highway dispatches to).
+  std::string kernels;           // "AVX3_DL", "AVX2", ...
+  int lanes = 1;                 // 32-bit lanes: the hidden units of a unit tile
+  int samples_per_tile_fp32 = 1, samples_per_tile_int16 = 1;  // the register tile's samples
+  // Measured on all cores; empty (threads 0) when not measured.
+  MachineCeilings measured;
+  std::string measured_on;       // the date
+  std::string cache_path;        // the file the measurement was kept in ("": none)
+  // Power is not measured (no counter on most machines): an assumption, stated.
+  double watts_per_core_busy = 5.0, watts_per_core_idle = 1.5;
+
+  // The board view of this CPU, for reports: int16 multiply-adds per cycle measured, the
+  // caches as on-chip memory, DRAM measured.
+  Board AsBoard() const;
+  nlohmann::json ToJson() const;
+};
+
+// CPUID and the kernels' target, without measuring (instant).
+CpuBoard DetectCpuBoard();
+// DetectCpuBoard with the measured ceilings: read from the cache file when it holds this
+// machine (same CPU, cores, kernels and sbe version), else measured now (once per process,
+// about a second, with a note on stderr) and written there. The cache file lives in
+// $SBE_CACHE_DIR, else $XDG_CACHE_HOME/sbe, else ~/.cache/sbe; when none is writable the
+// measurement is only kept for this process.
+CpuBoard ThisCpuBoard();
+// Replaces the cached measurement with `measured` (sbe bench, after measuring).
+void RecordCpuCeilings(const MachineCeilings& measured);
+
+}  // namespace sbe

@@ -1,0 +1,76 @@
+// The plan lowered onto a multi-core CPU: the planner's decisions for the CPU engine (W_x and
+// W_h column blocks, blocks per thread, samples per tile), made from the CPU board's caches
+// and measured ceilings, or fixed by the user. The engine executes it as it is;
+// `sbe plan --board cpu` prints the same plan `sbe run` then runs. docs/CPU_ENGINE.md.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sbe/cpu_board.h"
+#include "sbe/model.h"
+#include "sbe/plan.h"
+#include "sbe/precision.h"
+
+namespace sbe {
+
+// How the engine's threads meet between time steps. kStallFree: a thread starts column block
+// c of step t+1 as soon as chunk c of h_t is out (the paper's stall-free order across
+// threads); kBarrier: all threads wait for all of h_t (the baseline).
+enum class StepSync { kStallFree, kBarrier };
+inline const char* StepSyncName(StepSync s) { return s == StepSync::kBarrier ? "barrier" : "stall-free"; }
+
+struct CpuPlanRequest {
+  int64_t steps = 1;
+  int64_t batch = 1;
+  Precision precision = Precision::kFp32;
+  int threads = 0;  // 0: every core of the board
+  StepSync sync = StepSync::kStallFree;
+  std::optional<int64_t> blocks;  // W_h column blocks, fixed (--blocks); else chosen
+};
+
+// What the engine runs, in its own units. A unit tile is 4 gates x `lanes` hidden units; the
+// kernels multiply a tile by a range of columns for `samples_per_tile` samples at a time.
+struct CpuTiling {
+  std::string kernels;          // the SIMD target planned for
+  int lanes = 1;
+  int samples_per_tile = 1;     // the recurrence: samples of the batch per kernel call
+  int rows_per_tile = 1;        // the input part: (step, sample) rows per kernel call
+  int threads = 1;
+  StepSync sync = StepSync::kStallFree;
+  int64_t tiles = 1;            // ceil(H / lanes)
+  // W_h's column blocks: each is one chunk of h (tiles_per_block tiles' units), and the tiles
+  // of chunk c are computed by the thread that owns it; thread k owns the neighbouring chunks
+  // [k * blocks_per_thread, (k + 1) * blocks_per_thread).
+  int64_t tiles_per_block = 1;
+  int64_t blocks = 1;
+  int64_t blocks_per_thread = 1;
+  // W_x's column blocks per layer, in columns (the last block of a layer may be narrower).
+  std::vector<int64_t> input_block_columns;
+
+  int64_t block_columns() const { return tiles_per_block * lanes; }
+};
+
+struct CpuPlan {
+  Plan plan;  // the paper's view: batch, blocks, input_blocks, cases, alpha, predictions
+  CpuTiling tiling;
+};
+
+// Plans `shape` on `board` for one run of request.steps x request.batch. Throws Error on a
+// request that cannot be run (no steps or samples, blocks outside [1, H], negative threads).
+CpuPlan PlanCpu(const LstmShape& shape, const CpuBoard& board, const CpuPlanRequest& request);
+
+// The phases of one run of the plan, per layer and direction: the hoisted input part reads W_x
+// once (reused T x B times) and the inputs; the recurrence reads W_h once per step (reused
+// across the batch) and the activations. The predictions are their roofline on the board's
+// measured ceilings; `sbe bench` takes the same phases against ceilings it measures beside
+// the workloads.
+std::vector<RooflinePhase> CpuPhases(const LstmShape& shape, int64_t steps, int64_t batch, Precision precision);
+
+// The plan as JSON: Plan's fields and a "cpu" object with the tiling.
+nlohmann::json CpuPlanJson(const CpuPlan& p);
+
+}  // namespace sbe

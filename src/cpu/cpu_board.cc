@@ -1,0 +1,251 @@
+// The `cpu` board (sbe/cpu_board.h): CPUID, the kernels' target, and the measured ceilings,
+// kept in a cache file per machine so that every command plans from the same figures.
+#include "sbe/cpu_board.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+#include "cpu/kernels.h"
+#include "sbe/cpu_info.h"
+#include "sbe/error.h"
+
+namespace sbe {
+namespace {
+
+namespace fs = std::filesystem;
+
+double ClockMhz() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("cpu MHz", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        try {
+          return std::stod(line.substr(colon + 1));
+        } catch (const std::exception&) {
+          break;
+        }
+      }
+    }
+  }
+  return 2000.0;  // a stated fallback: the clock only converts seconds to cycles in reports
+}
+
+// What a cached measurement must match to be this machine's: the CPU, its cores, the kernels
+// that ran the tile measurement, and this build.
+std::string MachineKey(const CpuBoard& b) {
+  return fmt::format("{}|{}|{}|{}|{}", b.brand, b.cores, b.simd, b.kernels, SBE_VERSION);
+}
+
+// FNV-1a: a file name that is the same on every run of every build (std::hash need not be).
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+std::optional<fs::path> CacheDir() {
+  if (const char* d = std::getenv("SBE_CACHE_DIR"); d && *d) return fs::path(d);
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return fs::path(d) / "sbe";
+  if (const char* d = std::getenv("HOME"); d && *d) return fs::path(d) / ".cache" / "sbe";
+  return std::nullopt;
+}
+
+std::optional<fs::path> CachePath(const CpuBoard& b) {
+  const std::optional<fs::path> dir = CacheDir();
+  if (!dir) return std::nullopt;
+  return *dir / fmt::format("cpu-{:016x}.json", Fnv1a(MachineKey(b)));
+}
+
+// The measurement kept in `path`, if it is this machine's.
+std::optional<std::pair<MachineCeilings, std::string>> ReadCache(const fs::path& path, const std::string& key) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || j.value("key", "") != key || !j.contains("measured")) {
+    return std::nullopt;
+  }
+  try {
+    return std::make_pair(MachineCeilings::FromJson(j["measured"]), j.value("measured_on", ""));
+  } catch (const Error&) {
+    return std::nullopt;  // a damaged file is measured again and rewritten
+  }
+}
+
+std::string Today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// Writes the document next to `path` and renames it there: a reader never sees half a file.
+bool WriteCache(const fs::path& path, const CpuBoard& b) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const fs::path tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
+  {
+    std::ofstream out(tmp);
+    nlohmann::json j = b.ToJson();
+    j["key"] = MachineKey(b);
+    out << j.dump(2) << "\n";
+    if (!out) return false;
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) fs::remove(tmp, ec);
+  return !ec;
+}
+
+// One process measures at a time (an exclusive lock on a file beside the cache), so that
+// commands started together (a test suite) do not measure while competing for the cores.
+class CacheLock {
+ public:
+  explicit CacheLock(const fs::path& path) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    fd_ = ::open((path.string() + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~CacheLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  CacheLock(const CacheLock&) = delete;
+  CacheLock& operator=(const CacheLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::mutex& ProcessMutex() {
+  static std::mutex m;
+  return m;
+}
+
+// This process's copy of the measurement, once read or measured.
+std::optional<std::pair<MachineCeilings, std::string>>& Memo() {
+  static std::optional<std::pair<MachineCeilings, std::string>> m;
+  return m;
+}
+
+}  // namespace
+
+CpuBoard DetectCpuBoard() {
+  const CpuInfo& cpu = GetCpuInfo();
+  const cpu::Target target = cpu::BestTarget();
+  CpuBoard b;
+  b.brand = cpu.brand;
+  b.cores = std::max(1, cpu.logical_cores);
+  b.simd = cpu.SimdSummary();
+  // CPUID may not report a level (virtual machines); the defaults are small, common sizes, so
+  // that blocks chosen from them stay in the cache the CPU does have.
+  b.l1d_bytes = cpu.DataCacheBytes(1) > 0 ? cpu.DataCacheBytes(1) : int64_t{32} << 10;
+  b.l2_bytes = cpu.DataCacheBytes(2) > 0 ? cpu.DataCacheBytes(2) : int64_t{256} << 10;
+  b.l3_bytes = cpu.DataCacheBytes(3);
+  b.clock_mhz = ClockMhz();
+  b.kernels = target.name;
+  b.lanes = target.lanes;
+  b.samples_per_tile_fp32 = target.group_f32;
+  b.samples_per_tile_int16 = target.group_i16;
+  return b;
+}
+
+CpuBoard ThisCpuBoard() {
+  CpuBoard b = DetectCpuBoard();
+  std::lock_guard lock(ProcessMutex());
+  const std::optional<fs::path> path = CachePath(b);
+  if (!Memo()) {
+    if (path) {
+      const CacheLock file_lock(*path);
+      Memo() = ReadCache(*path, MachineKey(b));
+      if (!Memo()) {
+        Note(fmt::format("measuring this CPU once (about a second); kept in {}", path->string()));
+        b.measured = MeasureCeilings(b.cores);
+        b.measured_on = Today();
+        if (!WriteCache(*path, b)) Warn("{}: cannot write the CPU's measurement there", path->string());
+        Memo() = std::make_pair(b.measured, b.measured_on);
+      }
+    } else {
+      Memo() = std::make_pair(MeasureCeilings(b.cores), Today());
+    }
+  }
+  b.measured = Memo()->first;
+  b.measured_on = Memo()->second;
+  if (path) b.cache_path = path->string();
+  return b;
+}
+
+void RecordCpuCeilings(const MachineCeilings& measured) {
+  CpuBoard b = DetectCpuBoard();
+  MachineCeilings kept = measured;
+  kept.working_sets.clear();  // the workloads' own sets: not the machine's levels
+  b.measured = kept;
+  b.measured_on = Today();
+  std::lock_guard lock(ProcessMutex());
+  if (const std::optional<fs::path> path = CachePath(b)) {
+    const CacheLock file_lock(*path);
+    WriteCache(*path, b);
+  }
+  Memo() = std::make_pair(b.measured, b.measured_on);
+}
+
+Board CpuBoard::AsBoard() const {
+  Board b;
+  b.name = "cpu";
+  b.kind = "cpu";
+  b.description = brand + " (this machine)";
+  b.clock_mhz = clock_mhz;
+  b.macs_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(measured.int16_gops / 2 * 1e3 / clock_mhz + 0.5));
+  b.pe_counting = fmt::format("int16 multiply-adds per cycle, measured on {} cores ({} kernels)", cores, kernels);
+  b.word_bits = 16;
+  b.onchip_bytes = (l2_bytes + l1d_bytes) * cores + l3_bytes;
+  b.dram_gbs = measured.dram_gbs() > 0 ? measured.dram_gbs() : 1;
+  b.dram_latency_ns = 100;
+  b.dram_burst_bytes = 64;
+  b.dram_port_bits = 512 * cores;
+  b.static_watts = watts_per_core_idle * cores;
+  b.full_watts = watts_per_core_busy * cores;
+  b.mac_latency = 5;
+  b.adder_latency = 4;
+  b.activation_latency = 30;
+  b.sources = {{"macs_per_cycle", "measured: int16 multiply-add loops on all cores"},
+               {"onchip", "CPUID caches: (L1d + L2) x cores + L3"},
+               {"dram", "measured: all cores reading a set beyond L3"},
+               {"clock_mhz", "/proc/cpuinfo 'cpu MHz'"},
+               {"power", fmt::format("assumption: {} W per core busy, {} W idle (no power counter)",
+                                     watts_per_core_busy, watts_per_core_idle)}};
+  return b;
+}
+
+nlohmann::json CpuBoard::ToJson() const {
+  return {{"name", "cpu"},
+          {"kind", "cpu"},
+          {"brand", brand},
+          {"cores", cores},
+          {"simd", simd},
+          {"caches", {{"l1d_bytes", l1d_bytes}, {"l2_bytes", l2_bytes}, {"l3_bytes", l3_bytes}}},
+          {"clock_mhz", clock_mhz},
+          {"kernels", {{"target", kernels}, {"lanes", lanes}, {"samples_per_tile_fp32", samples_per_tile_fp32},
+                       {"samples_per_tile_int16", samples_per_tile_int16}}},
+          {"measured", measured.ToJson()},
+          {"measured_on", measured_on},
+          {"cache_path", cache_path},
+          {"power", {{"watts_per_core_busy", watts_per_core_busy}, {"watts_per_core_idle", watts_per_core_idle},
+                     {"source", "assumption: a hardware thread's share of a server CPU's TDP"}}}};
+}
+
+}  // namespace sbe
