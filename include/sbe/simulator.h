@@ -1,4 +1,4 @@
-// The cycle-level simulator of the SBE accelerator: it follows a planner schedule on a board
+// The SBE accelerator's discrete-event model: it follows a planner schedule on a board
 // description, computes real outputs in the golden datapath's arithmetic, and counts cycles
 // from its models of the DRAM channel, the PE array, the tail and the on-chip buffers.
 // docs/SIMULATOR.md describes the models and what they reproduce.

@@ -1,4 +1,4 @@
-// The cycle-level simulator: outputs bit-exact with the golden model under every schedule and
+// The accelerator's discrete-event model: outputs bit-exact with the golden model under every schedule and
 // both architectures, cycle accounting that adds up, agreement with the planner, and refusals.
 #include <gtest/gtest.h>
 
