@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct Board {
   }
   std::string Summary() const;
 };
+
+// What a board is, for --json reports: name, description, clock, PEs, memory, power, peak.
+nlohmann::json BoardJson(const Board& b);
 
 // Parses a board description; throws Error naming `name` and the field on anything missing,
 // mistyped, zero, negative or impossible.

@@ -85,6 +85,11 @@ struct Plan {
 // A plan and its predictions as JSON (every --json output that carries a plan).
 nlohmann::json PlanJson(const Plan& p);
 
+// The curves of the paper's two planning figures for `shape` on `board`, predicted: "curves"
+// (GOPS against batch per blocking number, block-batch and not), "roofline_case12",
+// "roofline_case3" (with "alpha_case3") and "by_blocks" (GOPS against blocks at batch 1, 8, 32).
+nlohmann::json PlanCurves(const LstmShape& shape, const Board& board, int steps, int max_batch);
+
 // Bytes of on-chip state one sample needs: x (double-buffered), h_{t-1} and h_t, c, and the 4H
 // 32-bit accumulators of the column-wise MV.
 int64_t StateBytesPerSample(const LstmShape& shape, const Board& board);

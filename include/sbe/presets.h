@@ -18,6 +18,12 @@ struct PresetInfo {
 
 const std::vector<PresetInfo>& Presets();
 bool IsPreset(const std::string& name);
+// The preset of that name; throws Error listing the presets when there is none.
+const PresetInfo& FindPreset(const std::string& name);
+int PresetSteps(const std::string& name);
+// DeepBench's inference LSTMs among the presets, by hidden size: the deepbench suite of
+// `sbe bench` and `sbe report`.
+std::vector<std::string> DeepBenchPresetNames();
 // "lrcn, deepbench-256, ..." for messages and help.
 std::string PresetNames();
 // Builds a preset with weights drawn from U(-1/sqrt(H), 1/sqrt(H)), as nn.LSTM initialises

@@ -6,8 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common/random.h"
 #include "sbe/formats.h"
@@ -15,74 +13,6 @@
 namespace sbe::cli {
 
 void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-namespace {
-
-std::string PythonCommand(const std::string& script, const std::vector<std::string>& args) {
-  // Arguments are single-quoted for the shell; a quote inside one is closed, escaped, reopened.
-  auto quote = [](const std::string& v) {
-    std::string q = "'";
-    for (char c : v) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
-  std::string cmd = "/usr/bin/python3 " + quote((std::filesystem::path(SBE_SOURCE_DIR) / "tools" / script).string());
-  for (const std::string& a : args) cmd += " " + quote(a);
-  return cmd;
-}
-
-}  // namespace
-
-int RunPythonToolInTerminal(const std::string& script, const std::vector<std::string>& args) {
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const int status = std::system(PythonCommand(script, args).c_str());
-  if (status == -1) Fail("cannot start /usr/bin/python3 for tools/{}", script);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
-                          const std::string& flag, const std::string& value, const std::string& what) {
-  namespace fs = std::filesystem;
-  const fs::path base = fs::temp_directory_path() /
-                        fmt::format("sbe_tool_{}_{}", ::getpid(), std::hash<std::string>{}(script + value));
-  const std::string out_path = base.string() + ".out", log_path = base.string() + ".log";
-  std::string cmd = PythonCommand(script, args);
-  cmd += fmt::format(" > '{}' 2> '{}'", out_path, log_path);
-  const int status = std::system(cmd.c_str());
-  std::stringstream out;
-  out << std::ifstream(out_path).rdbuf();
-  // Keep errors to one line: the tool's last line says what went wrong.
-  std::string last, line;
-  for (std::ifstream log(log_path); std::getline(log, line);) {
-    if (!line.empty()) last = line;
-  }
-  std::error_code ec;
-  fs::remove(out_path, ec);
-  fs::remove(log_path, ec);
-  if (status != 0) Fail("{} {}: {} failed: {}", flag, value, what, last);
-  return out.str();
-}
-
-void RunPlotter(const std::string& script, const nlohmann::json& data, const std::string& out,
-                const std::string& flag) {
-  const std::string data_path = out + ".json";
-  std::ofstream(data_path) << data.dump();
-  try {
-    RunPythonTool(script, {data_path, out}, flag, out,
-                  "plotting (needs /usr/bin/python3 with python3-matplotlib)");
-  } catch (const Error&) {
-    std::filesystem::remove(data_path);
-    throw;
-  }
-  std::filesystem::remove(data_path);
-}
 
 std::string PlanLine(const nlohmann::json& p) {
   const int blocks = p.at("blocks").get<int>(), input_blocks = p.at("input_blocks").get<int>();
@@ -98,21 +28,6 @@ std::string PlanLine(const nlohmann::json& p) {
                         c.at("kernels").get<std::string>(), c.at("lanes").get<int>());
   }
   return line;
-}
-
-nlohmann::json BoardJson(const Board& b) {
-  return {{"name", b.name},
-          {"description", b.description},
-          {"kind", b.kind},
-          {"clock_mhz", b.clock_mhz},
-          {"macs_per_cycle", b.macs_per_cycle},
-          {"pe_counting", b.pe_counting},
-          {"word_bits", b.word_bits},
-          {"dram_gbs", b.dram_gbs},
-          {"onchip_bytes", b.onchip_bytes},
-          {"static_watts", b.static_watts},
-          {"full_watts", b.full_watts},
-          {"peak_gops", b.peak_gops()}};
 }
 
 nlohmann::json ModelJson(const LstmModel& model) {

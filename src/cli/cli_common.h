@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/stats.h"
 #include "sbe/board.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
@@ -106,8 +107,6 @@ void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args);
 PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel& model);
 // One line describing a plan's JSON (PlanJson, CpuPlanJson): batch, blocks and the CPU tiling.
 std::string PlanLine(const nlohmann::json& plan);
-// What a board is: name, description, clock, PEs (DSP slices on an FPGA), memory and power.
-nlohmann::json BoardJson(const Board& b);
 
 // Puts the flag a library error came from in front of it, keeping it one line: the library
 // speaks of what it knows (a path, "batch 0"), the CLI adds "--input" or "--batch". A message
@@ -153,22 +152,6 @@ std::vector<double> TimeRuns(int repeat, F&& run) {
   }
   return seconds;
 }
-double Median(std::vector<double> v);
-
-// Runs tools/SCRIPT with /usr/bin/python3 and the given arguments (each quoted); returns its
-// stdout. On failure, throws Error "FLAG VALUE: WHAT failed: <the tool's last line>".
-std::string RunPythonTool(const std::string& script, const std::vector<std::string>& args,
-                          const std::string& flag, const std::string& value, const std::string& what);
-// Runs tools/SCRIPT with /usr/bin/python3, its output going straight to this terminal (for
-// tools that show progress); returns its exit status.
-int RunPythonToolInTerminal(const std::string& script, const std::vector<std::string>& args);
-// Thrown to leave `sbe` with this status when the message has already been printed.
-struct ExitStatus {
-  int code;
-};
-// Writes `data` to a temporary JSON file and runs tools/SCRIPT DATA OUT (a plotter).
-void RunPlotter(const std::string& script, const nlohmann::json& data, const std::string& out,
-                const std::string& flag);
 
 // Footer of every --help: examples, one per line.
 std::string Examples(std::initializer_list<const char*> lines);

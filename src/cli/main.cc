@@ -36,8 +36,6 @@ int main(int argc, char** argv) {
     // CLI11 would add a second line; one line is the contract for every error.
     std::fprintf(stderr, "sbe: error: %s (see --help)\n", e.what());
     return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
-  } catch (const sbe::cli::ExitStatus& e) {
-    return e.code;
   } catch (const sbe::Error& e) {
     std::fprintf(stderr, "sbe: error: %s\n", e.what());
     return 1;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/cli_common.h"
+#include "common/python_tools.h"
 #include "sbe/board.h"
 #include "sbe/cpu_board.h"
 #include "sbe/cpu_plan.h"
@@ -30,59 +31,6 @@ struct PlanArgs {
   std::string plot;
   uint64_t seed = 0;
 };
-
-// The curves of the paper's two figures, for --plot: GOPS against batch for several blocking
-// numbers (and the non block-batch schedule), the rooflines, and GOPS against blocks.
-nlohmann::json FigureData(const LstmShape& s, const Board& board, int steps, int max_batch) {
-  nlohmann::json curves = nlohmann::json::array();
-  const int64_t H = s.hidden_size;
-  std::vector<int> blocking = {1, 2, 4, 8, 16, 32};
-  auto curve = [&](int nb, bool block_batch) {
-    nlohmann::json pts = nlohmann::json::array();
-    for (int b = 1; b <= max_batch; b = b < 8 ? b + 1 : b * 5 / 4 + 1) {
-      if (auto p = EvaluatePlan(s, board, b, nb, steps, block_batch)) {
-        pts.push_back({b, p->predicted_gops});
-      }
-    }
-    return pts;
-  };
-  for (int nb : blocking) {
-    if (nb > H) break;
-    curves.push_back({{"label", fmt::format("block-batch, {} block{}", nb, nb == 1 ? "" : "s")},
-                      {"points", curve(nb, true)}});
-  }
-  // The baseline with the fewest blocks that fits, so both schedules share a buffer layout.
-  for (int nb : blocking) {
-    if (nb > H) break;
-    nlohmann::json pts = curve(nb, false);
-    if (pts.empty()) continue;
-    curves.push_back({{"label", fmt::format("non block-batch, {} block{}", nb, nb == 1 ? "" : "s")},
-                      {"points", pts}});
-    break;
-  }
-  const double n_pe = board.macs_per_cycle, n_t = board.words_per_cycle();
-  const double to_gops = 2 * board.clock_mhz * 1e-3;
-  nlohmann::json roof12 = nlohmann::json::array(), roof3 = nlohmann::json::array();
-  // Case 3 streams all weights each step and moves x and h per sample: alpha of that schedule.
-  std::optional<Plan> streamed = EvaluatePlan(s, board, 1, std::max<int>(3, std::min<int>(8, H)), steps, true);
-  const double alpha3 = streamed ? streamed->alpha : 1.0;
-  for (int b = 1; b <= max_batch; b = b < 8 ? b + 1 : b * 5 / 4 + 1) {
-    roof12.push_back({b, PaperComputeBound(n_pe) * to_gops});
-    roof3.push_back({b, PaperCase3(n_pe, n_t, b, alpha3) * to_gops});
-  }
-  nlohmann::json by_blocks = nlohmann::json::array();
-  for (int nb = 1; nb <= std::min<int64_t>(H, 64); nb = nb < 8 ? nb + 1 : nb * 2) {
-    for (int b : {1, 8, 32}) {
-      if (auto p = EvaluatePlan(s, board, b, nb, steps, true)) by_blocks.push_back({nb, b, p->predicted_gops});
-    }
-  }
-  return {{"title", fmt::format("{} on {}", s.ToString(), board.name)},
-          {"curves", curves},
-          {"roofline_case12", roof12},
-          {"roofline_case3", roof3},
-          {"alpha_case3", alpha3},
-          {"by_blocks", by_blocks}};
-}
 
 // --board cpu: the plan `sbe run` executes for this batch on this CPU, from the same planner
 // and the same measured board.
@@ -157,8 +105,9 @@ void RunPlan(const PlanArgs& a) {
   const Schedule schedule = BuildSchedule(model.shape, p);
   CheckSchedule(schedule);
   if (!a.plot.empty()) {
-    RunPlotter("plot_plan.py", FigureData(model.shape, board, r.steps, a.choice.max_batch), a.plot,
-               "--plot");
+    ForArgument("--plot", a.plot, [&] {
+      RunPlotter("plot_plan.py", PlanCurves(model.shape, board, r.steps, a.choice.max_batch), a.plot);
+    });
   }
   if (a.curves && !a.json) Fail("--curves adds the figures' data to --json: add --json");
 
@@ -177,7 +126,7 @@ void RunPlan(const PlanArgs& a) {
     j["schedule_ops"] = schedule.ops.size();
     j["alternatives"] = alts;
     if (!a.plot.empty()) j["plot"] = a.plot;
-    if (a.curves) j["curves"] = FigureData(model.shape, board, r.steps, a.choice.max_batch);
+    if (a.curves) j["curves"] = PlanCurves(model.shape, board, r.steps, a.choice.max_batch);
     PrintJson(j);
     return;
   }

@@ -1,19 +1,23 @@
-// `sbe report`: the paper's evaluation regenerated on this machine (tools/report.py drives this
-// binary's run/bench/plan/simulate and draws the figures); `--summary` is the main job's table.
-#include <cstdlib>
-#include <filesystem>
-#include <sys/wait.h>
+// `sbe report`: the paper's evaluation regenerated on this machine (sbe/report.h computes it);
+// `--summary` prints the first table (the main job), `--out DIR` writes report.md, report.json
+// and the figures (drawn by tools/plot_report.py), `--json FILE` the document alone.
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
 #include "cli/cli_common.h"
-#include "sbe/board.h"
-#include "sbe/error.h"
+#include "common/python_tools.h"
+#include "sbe/report.h"
 
 namespace sbe::cli {
 namespace {
 
 struct ReportArgs {
   std::string out = "report";
+  std::string json;
   bool quick = false;
   bool summary = false;
   std::vector<std::string> boards = {"vx690t", "z7045", "u280"};
@@ -23,6 +27,34 @@ struct ReportArgs {
   uint64_t seed = 0;
 };
 
+// Progress on stderr, so that stdout keeps only the report's own lines: a bar on a terminal,
+// plain lines ("report: [k/n] 12s what") in logs and CI.
+class Progress {
+ public:
+  Progress() : tty_(::isatty(1) && ::isatty(2)), start_(std::chrono::steady_clock::now()) {}
+  ~Progress() {
+    if (tty_ && open_) std::fprintf(stderr, "\n");
+  }
+  void operator()(int done, int total, const std::string& label) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (tty_) {
+      constexpr int kWidth = 30;
+      const int filled = kWidth * done / std::max(1, total);
+      std::fprintf(stderr, "\r[%s%s] %d/%d %5.0fs  %-60.60s", std::string(filled, '#').c_str(),
+                   std::string(kWidth - filled, '.').c_str(), done, total, elapsed, label.c_str());
+      open_ = done < total;
+      if (!open_) std::fprintf(stderr, "\n");
+    } else {
+      std::fprintf(stderr, "report: [%d/%d] %.0fs %s\n", done, total, elapsed, label.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool tty_, open_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
 // Everything a user can get wrong is checked here, so that it fails in one line before any
 // long work starts.
 void CheckArgs(const ReportArgs& a) {
@@ -30,35 +62,59 @@ void CheckArgs(const ReportArgs& a) {
   for (const std::string& b : a.boards) LoadFpgaBoard(b, "--boards");
   if (a.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.threads);
   if (a.cpu_watts && !(*a.cpu_watts > 0)) Fail("--cpu-watts {}: must be positive", *a.cpu_watts);
-  if (a.summary) return;
+  if (a.summary && a.quick) Fail("--quick: --summary is already the quick first table; give one of them");
   namespace fs = std::filesystem;
+  if (!a.json.empty()) {
+    const fs::path parent = fs::absolute(a.json).parent_path();
+    if (!fs::is_directory(parent) || ::access(parent.c_str(), W_OK) != 0) {
+      Fail("--json {}: cannot write there", a.json);
+    }
+  }
+  if (a.summary) return;
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec || !fs::is_directory(a.out)) Fail("--out {}: cannot create the folder ({})", a.out, ec.message());
   if (::access(a.out.c_str(), W_OK) != 0) Fail("--out {}: folder is not writable", a.out);
 }
 
+void WriteText(const std::string& path, const std::string& text, const std::string& flag) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) Fail("{} {}: cannot write", flag, path);
+}
+
 void RunReport(const ReportArgs& a) {
   CheckArgs(a);
-  namespace fs = std::filesystem;
-  std::vector<std::string> args = {"--sbe", fs::read_symlink("/proc/self/exe").string(),
-                                   "--threads", std::to_string(a.threads),
-                                   "--seed", std::to_string(a.seed)};
-  std::string boards;
-  for (const std::string& b : a.boards) boards += (boards.empty() ? "" : ",") + b;
-  args.insert(args.end(), {"--boards", boards});
-  if (a.summary) {
-    args.push_back("--summary");
-  } else {
-    args.insert(args.end(), {"--out", a.out});
+  ReportOptions o;
+  o.mode = a.summary ? ReportMode::kSummary : a.quick ? ReportMode::kQuick : ReportMode::kFull;
+  o.boards = a.boards;
+  o.threads = a.threads;
+  o.torch = !a.no_torch;
+  o.cpu_watts = a.cpu_watts;
+  o.seed = a.seed;
+  o.command = "sbe report" + std::string(a.summary ? " --summary" : a.quick ? " --quick" : "") +
+              (a.summary ? "" : " --out " + a.out);
+  if (a.boards != ReportArgs{}.boards) {
+    std::string boards;
+    for (const std::string& b : a.boards) boards += (boards.empty() ? "" : ",") + b;
+    o.command += " --boards " + boards;
   }
-  if (a.quick) args.push_back("--quick");
-  if (a.no_torch) args.push_back("--no-torch");
-  if (a.cpu_watts) args.insert(args.end(), {"--cpu-watts", fmt::format("{}", *a.cpu_watts)});
-  // The tool writes its own progress and, on failure, its own one-line "sbe: error: ..." to
-  // this terminal; only its exit status comes back.
-  const int status = RunPythonToolInTerminal("report.py", args);
-  if (status != 0) throw ExitStatus{status};
+  Progress progress;
+  o.progress = [&](int done, int total, const std::string& label) { progress(done, total, label); };
+  const nlohmann::json doc = EvaluatePaper(o);
+  if (!a.json.empty()) WriteText(a.json, doc.dump(1) + "\n", "--json");
+  if (a.summary) {
+    std::printf("%s", ReportSummaryText(doc).c_str());
+    return;
+  }
+  namespace fs = std::filesystem;
+  const fs::path dir(a.out);
+  WriteText((dir / "report.json").string(), doc.dump(1) + "\n", "--out");
+  ForArgument("--out", a.out, [&] { RunPythonTool("plot_report.py", {(dir / "report.json").string(), a.out},
+                                                  "drawing the figures (needs /usr/bin/python3 with python3-matplotlib)"); });
+  WriteText((dir / "report.md").string(), ReportMarkdown(doc), "--out");
+  std::printf("wrote %s with %zu figures (%.1f minutes)\n", (dir / "report.md").c_str(), doc["figures"].size(),
+              doc["seconds"].get<double>() / 60);
 }
 
 }  // namespace
@@ -69,10 +125,11 @@ void AddReportCommand(CLI::App& app) {
       "report", "Regenerate the paper's evaluation on this machine: DIR/report.md with figures");
   cmd->add_option("--out", args->out, "Folder for report.md, report.json and the figures")
       ->capture_default_str();
+  cmd->add_option("--json", args->json, "Also write the report's document (schema_version 1) to this file");
   cmd->add_flag("--quick", args->quick, "Fewer repetitions and points (about 1 minute instead of 3 on 2 cores)");
   cmd->add_flag("--summary", args->summary,
-                "Print only the first table (lrcn: this CPU measured, the paper's boards "
-                "simulated, the paper's rows) and write nothing");
+                "Print only the first table (lrcn: this CPU measured, the paper's boards simulated, the "
+                "paper's rows) and write nothing but --json; needs no Python");
   cmd->add_option("--boards", args->boards, "FPGA boards to simulate (presets or .json), comma-separated")
       ->delimiter(',')
       ->capture_default_str();
@@ -84,6 +141,7 @@ void AddReportCommand(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
   cmd->footer(Examples({
       "sbe report --summary                        # the main job: one table, under a minute",
+      "sbe report --summary --json summary.json    # and its numbers as a document",
       "sbe report --quick --out /tmp/report        # every section, fewer points (~1 min)",
       "sbe report --out docs/report                # the full report (~3 min)",
       "sbe report --boards z7045,zu9eg,my_board.json --cpu-watts 65",

@@ -35,6 +35,23 @@ bool IsPreset(const std::string& name) {
   return false;
 }
 
+const PresetInfo& FindPreset(const std::string& name) {
+  for (const PresetInfo& p : Presets()) {
+    if (p.name == name) return p;
+  }
+  Fail("model {}: not a preset ({})", name, PresetNames());
+}
+
+int PresetSteps(const std::string& name) { return FindPreset(name).steps; }
+
+std::vector<std::string> DeepBenchPresetNames() {
+  std::vector<std::string> names;
+  for (const PresetInfo& p : Presets()) {
+    if (p.name.rfind("deepbench-", 0) == 0) names.push_back(p.name);
+  }
+  return names;
+}
+
 std::string PresetNames() {
   std::vector<std::string> names;
   for (const PresetInfo& p : Presets()) names.push_back(p.name);

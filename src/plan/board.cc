@@ -128,6 +128,21 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   return b;
 }
 
+nlohmann::json BoardJson(const Board& b) {
+  return {{"name", b.name},
+          {"description", b.description},
+          {"kind", b.kind},
+          {"clock_mhz", b.clock_mhz},
+          {"macs_per_cycle", b.macs_per_cycle},
+          {"pe_counting", b.pe_counting},
+          {"word_bits", b.word_bits},
+          {"dram_gbs", b.dram_gbs},
+          {"onchip_bytes", b.onchip_bytes},
+          {"static_watts", b.static_watts},
+          {"full_watts", b.full_watts},
+          {"peak_gops", b.peak_gops()}};
+}
+
 std::vector<std::string> BoardPresetNames() {
   std::vector<std::string> names;
   for (const auto& [n, _] : BoardPresetTexts()) names.push_back(n);

@@ -2,10 +2,13 @@
 `--summary` (the main job) prints the paper's first table; bad arguments fail in one line."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import unittest
 
-from sbe_test_util import SBE_REPO, assert_ok, assert_one_line_error, run_sbe, temp_dir
+from sbe_test_util import SBE_BIN, SBE_REPO, assert_ok, assert_one_line_error, run_sbe, temp_dir
 
 SOURCES = ("measured", "simulated", "predicted", "published")
 SECTIONS = ["## 1. CPU, GPU vs FPGA", "## 2. Comparison with other FPGA designs",
@@ -99,7 +102,11 @@ class ReportCliTest(unittest.TestCase):
         self.assertEqual(simulated, {"vx690t", "z7045", "u280", "zu9eg"})
 
         data = json.loads((out / "report.json").read_text())
+        self.assertEqual(data["schema_version"], 1)
         self.assertEqual(data["mode"], "quick")
+        # The published figures come from one data file, each with its source.
+        self.assertEqual(len(data["published"]["platforms"]), 4)
+        self.assertTrue(all(p["source"] for p in data["published"]["platforms"]))
         for p in data["platforms"]:
             self.assertIn(p["source"], SOURCES)
             self.assertGreater(p["gops"], 0)
@@ -118,6 +125,25 @@ class ReportCliTest(unittest.TestCase):
         self.assertIsNotNone(err)
         self.assertLess(float(err.group(1)), 0.05)
 
+    def test_summary_runs_from_a_copied_binary_without_python(self):
+        """The main job needs nothing beside the binary: copied into an empty folder outside the
+        tree, with the Python tools out of its reach, it prints the table and writes the
+        document."""
+        tmp = temp_dir(self)
+        binary = tmp / "sbe"
+        shutil.copy(SBE_BIN, binary)
+        env = dict(os.environ, SBE_TOOLS_DIR=str(tmp / "no-tools"), PATH="/nonexistent")
+        p = subprocess.run([str(binary), "report", "--summary", "--json", "summary.json"], cwd=tmp, env=env,
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Zynq 7Z045 (the paper)", p.stdout)
+        doc = json.loads((tmp / "summary.json").read_text())
+        self.assertEqual(doc["schema_version"], 1)
+        self.assertEqual(doc["mode"], "summary")
+        sources = {row["source"] for row in doc["platforms"]}
+        self.assertEqual(sources, {"measured", "simulated", "published"})
+        self.assertEqual(sorted(os.listdir(tmp)), ["sbe", "summary.json"])
+
     def test_bad_arguments_fail_in_one_line(self):
         tmp = temp_dir(self)
         (tmp / "file").write_text("x")
@@ -125,7 +151,8 @@ class ReportCliTest(unittest.TestCase):
                  (["--boards", "cpu"], "FPGA"),
                  (["--cpu-watts", "-3"], "--cpu-watts"),
                  (["--threads", "-1"], "--threads"),
-                 (["--out", tmp / "file" / "sub"], "--out")]
+                 (["--out", tmp / "file" / "sub"], "--out"),
+                 (["--json", tmp / "file" / "doc.json"], "--json")]
         for args, want in cases:
             with self.subTest(args=args):
                 assert_one_line_error(self, run_sbe("report", "--quick", *args), want)
