@@ -36,8 +36,8 @@ struct MachineCeilings {
   double fp32_gflops = 0;  // fused multiply-adds: 2 flops per lane
   double int16_gops = 0;   // int16 multiply-add pairs into int32: 2 ops per multiply-add
   // The two int16 measurements int16_gops is the faster of: a probe loop, and the engine's own
-  // tile on L1-resident weights (on Zen 3 the tile reached 1.45 multiply-add pairs per cycle
-  // where the probe's dependent chains read 1.1).
+  // tile on L1-resident weights (on some cores the tile issues faster than the probe's
+  // dependent chains).
   double int16_probe_gops = 0, int16_tile_gops = 0;
   std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
   // Read bandwidth of all the threads streaming a working set of exactly this many bytes (a

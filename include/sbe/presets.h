@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sbe/lstm_io.h"
 #include "sbe/model.h"
 
 namespace sbe {
@@ -31,6 +32,11 @@ std::string PresetNames();
 LstmModel MakePreset(const std::string& name, uint64_t seed);
 // Same initialisation for any shape (tests, random models).
 LstmModel MakeRandomModel(const LstmShape& shape, uint64_t seed, const std::string& name);
+
+// Inputs x (steps, batch, shape.input_size) drawn from U[-1, 1), as `sbe run` makes them without
+// --input; the generator's stream is apart from the one MakePreset draws weights from with the
+// same seed. Throws Error on a shape too large to allocate.
+LstmInput RandomLstmInput(const LstmShape& shape, int64_t steps, int64_t batch, uint64_t seed);
 
 // Loads a preset name, or a .safetensors / .onnx file (by extension, else by content).
 LstmModel LoadModel(const std::string& spec, uint64_t seed = 0);

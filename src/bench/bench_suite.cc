@@ -10,7 +10,6 @@
 
 #include "bench/onednn_anchor.h"
 #include "common/python_tools.h"
-#include "common/random.h"
 #include "common/stats.h"
 #include "cpu/kernels.h"
 #include "sbe/cpu_board.h"
@@ -23,14 +22,6 @@
 
 namespace sbe {
 namespace {
-
-LstmInput RandomInput(const LstmShape& s, int steps, int batch, uint64_t seed) {
-  Random rng(seed);
-  LstmInput in;
-  in.x = TensorF({steps, batch, s.input_size});
-  for (float& v : in.x.data) v = rng.Uniform(-1, 1);
-  return in;
-}
 
 double MaxAbsDiff(const TensorF& a, const TensorF& b) {
   double m = 0;
@@ -74,13 +65,11 @@ nlohmann::json ResultJson(const Result& r, double macs, const BenchWorkload& w, 
 // run, per engine.
 //
 // Each turn opens with untimed warm-up runs for at least kWarmUp. One run warms the caches,
-// but the previous engine's threads were still spinning for the next job (oneDNN's OpenMP
-// threads for milliseconds), and on a machine with as many threads as cores the engine that
-// came next shared the cores with them: lrcn batch 8, sbe fp32 right after oneDNN, took
-// 3.1-4.9 ms instead of 2.2-2.3. Sleeping through that time instead did not work on this VM:
-// after an idle spell, whole rounds of runs came out 3.4 ms slower (deepbench-512 batch 2:
-// 0.45 ms runs at 3.4-4.1), as if the host took a while to give the cores back. A server runs
-// one engine, busy, not five in turns.
+// but the previous engine's threads may still be spinning for their next job (oneDNN's OpenMP
+// threads, for milliseconds), and with as many threads as cores the next engine would share
+// the cores with them. Sleeping through that time instead made shared VMs slow the next runs
+// down, as if the host took a while to give the cores back (docs/PERFORMANCE.md, "Measurements
+// behind the code"). A server runs one engine, busy, not five in turns.
 constexpr auto kWarmUp = std::chrono::milliseconds(20);
 std::vector<std::vector<double>> TimeInTurns(int repeat, const std::vector<std::function<void()>>& runs) {
   const int rounds = (repeat + 2) / 3;
@@ -121,7 +110,7 @@ std::optional<Result> RunTorch(const LstmModel& m, const LstmInput& in, int thre
         fmt::format("PyTorch on {} (tools/bench_torch.py)", m.name));
     const nlohmann::json j = nlohmann::json::parse(out);
     r = Result{"pytorch", "fp32", "", j.at("seconds_all").get<std::vector<double>>(), 0,
-               fmt::format("torch {}, {}", j.value("torch", "?"), j.value("blas", "?"))};
+               fmt::format("torch {}, {}", j.value("torch", "?"), j.value("blas", "?")), {}};
     r->agreement = MaxAbsDiff(ReadNpyFloat(y_path), onednn_y);
   } catch (const std::exception& e) {
     *note = fmt::format("PyTorch skipped: {}", e.what());
@@ -132,6 +121,12 @@ std::optional<Result> RunTorch(const LstmModel& m, const LstmInput& in, int thre
 }
 
 }  // namespace
+
+std::string BenchResultKey(const nlohmann::json& r) {
+  std::string key = fmt::format("{} {}", r.at("engine").get<std::string>(), r.at("precision").get<std::string>());
+  if (r.contains("schedule")) key += fmt::format(" {}", r["schedule"].get<std::string>());
+  return key;
+}
 
 std::vector<std::string> SuiteNames() { return {"lrcn", "deepbench", "all"}; }
 
@@ -207,7 +202,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
     progress(fmt::format("bench: [{}/{}] {} batch {} steps {}", i + 1, workloads.size(), w.model,
                          w.batch, w.steps));
     const LstmModel m = LoadModel(w.model, a.seed);
-    const LstmInput in = RandomInput(m.shape, w.steps, w.batch, a.seed + 1);
+    const LstmInput in = RandomLstmInput(m.shape, w.steps, w.batch, a.seed + 1);
     const double macs = static_cast<double>(m.shape.MacsPerStep()) * w.steps * w.batch;
     // oneDNN first: its output is what every other engine is compared with.
     OneDnnLstm onednn(m, w.steps, w.batch, threads);

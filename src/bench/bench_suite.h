@@ -34,6 +34,9 @@ struct BenchOptions {
   std::function<void(const std::string&)> progress;  // one line per step, or nothing
 };
 
+// A result's name in the document: "sbe int16 stall-free", "onednn fp32", "pytorch fp32".
+std::string BenchResultKey(const nlohmann::json& result);
+
 // Runs the workloads and returns the document: machine, versions, measured ceilings, and per
 // workload every engine's seconds, GOPS, ratios to oneDNN and PyTorch, roofline fraction and
 // agreement with oneDNN's output. Progress lines read "bench: [k/n] MODEL batch B steps T".

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/random.h"
 #include "sbe/formats.h"
+#include "sbe/presets.h"
 
 namespace sbe::cli {
 
@@ -102,11 +102,8 @@ LstmInput MakeInput(const InputArgs& a, const char* count_flag, const std::strin
       Fail("--steps: {} does not say its sequence length; give --steps or --input", model_arg);
     }
     const int64_t batch = a.count.value_or(model.default_batch);
-    in.x = ForArgument(fmt::format("{}/--steps", count_flag), fmt::format("{}/{}", batch, steps),
-                       [&] { return TensorF({steps, batch, model.shape.input_size}); });
-    // Random inputs in [-1, 1), from a stream separate from the weights' stream.
-    Random rng(a.seed ^ 0x9e3779b97f4a7c15ull);
-    for (float& v : in.x.data) v = rng.Uniform(-1.0f, 1.0f);
+    in = ForArgument(fmt::format("{}/--steps", count_flag), fmt::format("{}/{}", batch, steps),
+                     [&] { return RandomLstmInput(model.shape, steps, batch, a.seed); });
   }
   if (!a.h0.empty()) in.h0 = ReadState(a.h0, io);
   if (!a.c0.empty()) in.c0 = ReadState(a.c0, io);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/date.h"
 #include "cpu/kernels.h"
 #include "sbe/cpu_info.h"
 #include "sbe/error.h"
@@ -83,15 +84,6 @@ std::optional<std::pair<MachineCeilings, std::string>> ReadCache(const fs::path&
   } catch (const Error&) {
     return std::nullopt;  // a damaged file is measured again and rewritten
   }
-}
-
-std::string Today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
 }
 
 // Writes the document next to `path` and renames it there: a reader never sees half a file.

@@ -106,14 +106,12 @@ HWY_INLINE void CellF32(const TileWorkF32& work, int j, const VF (&pre)[4]) {
 // hardware prefetchers alone left the kernels waiting on loads. The packing makes the bytes
 // ahead the ones read next (packed_gates.h). A one-sample tile (batch 1) is a plain stream,
 // one multiply-add per weight, that the hardware prefetchers keep up with; there the prefetch
-// instructions only cost: a throwaway loop of this kernel over 64 MiB (from DRAM) read 7%
-// faster without them at one sample on two threads (26% on one), and 9% / 15% slower at two /
-// three samples (docs/PERFORMANCE.md).
+// instructions only cost time (the measurements: docs/PERFORMANCE.md, "Measurements behind
+// the code").
 //
 // Every loop over the register tile (samples j, gates g) is unrolled: a loop left rolled
 // indexes acc[][] at run time, which puts it in memory, and GCC then stored all 4G
-// accumulators on every column once the prefetch was in the loop (lrcn fp32 ran at half
-// speed).
+// accumulators on every column once the prefetch was in the loop.
 constexpr int64_t kPrefetchBytes = 1024;
 template <int G>
 constexpr bool kPrefetch = G > 1;
@@ -128,9 +126,9 @@ HWY_INLINE void PrefetchStep(const void* w) {
 
 // Keeps v in a register where the loop has room for it (`live`: the registers the loop needs
 // at once, v included). With 2 or 3 samples per tile GCC folded each weight load into every
-// multiply-add that uses it (12 loads per column instead of 4), which on AVX-512 left the load
-// ports, not the multiply-add units, setting the pace: half the rate of 4 samples. Where the
-// registers do not suffice (AVX2 at 3 samples), the memory operands are what avoids a spill.
+// multiply-add that uses it (12 loads per column instead of 4), which left the load ports, not
+// the multiply-add units, setting the pace. Where the registers do not suffice (AVX2 at 3
+// samples), the memory operands are what avoids a spill.
 constexpr int kVectorRegisters = kWide ? 32 : 16;
 template <int live, class V>
 HWY_INLINE void InRegister(V& v) {
@@ -210,7 +208,7 @@ HWY_INLINE void TileF32(TileWorkF32& work) {
 // The same order in int16: per column pair, one multiply-add-pairs into int32 per gate vector.
 // The column loop is a function of its own that hands back the sums through memory: inlined
 // into the epilogue, GCC kept a third of the twelve AVX2 accumulators on the stack inside
-// the loop (objdump), which cost a third of the multiply-add rate.
+// the loop (objdump).
 template <int G>
 HWY_NOINLINE void ColumnsI16(const TileWorkI16& work, VI (&acc)[G][4]) {
   const DI d;

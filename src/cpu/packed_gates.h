@@ -6,11 +6,11 @@
 // Columns are grouped in blocks (the schedule's column blocks) and tiles in groups (one
 // thread's tiles); a group holds all its blocks, and within a block its tiles follow each
 // other. What a thread reads for one column block is then one contiguous stream, and the
-// threads' streams are far apart. Both matter when W_h streams from DRAM every step
-// (deepbench-2048): with tiles walked at a 128 KiB stride one thread was 2x slower, and with
-// the threads' shares of a block side by side two threads were no faster than one
-// (docs/PERFORMANCE.md). An engine re-blocks its weights when its schedule changes
-// (Reblock), never during a run.
+// threads' streams are far apart. Both matter when W_h streams from DRAM every step: the
+// hardware prefetchers follow one stream per thread, not tiles at a stride, and two threads
+// reading neighbouring lines compete for the same ones (docs/PERFORMANCE.md, "Measurements
+// behind the code"). An engine re-blocks its weights when its plan changes (Reblock), never
+// during a run.
 #pragma once
 
 #include <algorithm>

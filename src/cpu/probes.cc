@@ -118,21 +118,37 @@ int AllCores(int threads) {
   return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// The fastest of `reps` rounds of body(thread, sink) on `threads` threads at once, as units of
+// work per second (body adds to the sink so that the compiler keeps its loop).
+template <typename Body>
+double BestRate(int threads, int reps, double work_per_round, Body body) {
+  std::atomic<uint64_t> sink{0};
+  double best = 0;
+  for (int rep = 0; rep < reps; ++rep) {
+    const double s = TimeOnThreads(threads, [&](int t) { body(t, sink); });
+    best = std::max(best, work_per_round / s);
+  }
+  return sink.load() == 42 ? best + 0.0 : best;
+}
+
+constexpr int64_t kPeakIterations = 20'000'000;
+
 }  // namespace
 
 double MeasurePeakFp32Gflops(int threads) {
   threads = AllCores(threads);
-  const int64_t iterations = 20'000'000;
-  std::atomic<int64_t> sink{0};
-  double best = 0;
-  for (int rep = 0; rep < 2; ++rep) {
-    const double s = TimeOnThreads(threads, [&](int t) {
-      sink += static_cast<int64_t>(HWY_DYNAMIC_DISPATCH(Fp32FmaLoop)(iterations, static_cast<float>(t)));
-    });
-    best = std::max(best, static_cast<double>(HWY_DYNAMIC_DISPATCH(Fp32FlopsPerIteration)()) *
-                              iterations * threads / s * 1e-9);
-  }
-  return sink.load() == 42 ? best + 0.0 : best;  // keeps the sums alive
+  const double flops = static_cast<double>(HWY_DYNAMIC_DISPATCH(Fp32FlopsPerIteration)()) * kPeakIterations * threads;
+  return 1e-9 * BestRate(threads, 2, flops, [](int t, std::atomic<uint64_t>& sink) {
+    sink += static_cast<uint64_t>(static_cast<int64_t>(HWY_DYNAMIC_DISPATCH(Fp32FmaLoop)(kPeakIterations, static_cast<float>(t))));
+  });
+}
+
+double MeasurePeakInt16Gmacs(int threads) {
+  threads = AllCores(threads);
+  const double macs = static_cast<double>(HWY_DYNAMIC_DISPATCH(Int16MacsPerIteration)()) * kPeakIterations * threads;
+  return 1e-9 * BestRate(threads, 2, macs, [](int t, std::atomic<uint64_t>& sink) {
+    sink += static_cast<uint64_t>(HWY_DYNAMIC_DISPATCH(Int16MacLoop)(kPeakIterations, static_cast<int16_t>(t + 2)));
+  });
 }
 
 double MeasureReadBandwidthGbs(int64_t working_set_bytes, int threads) {
@@ -142,30 +158,10 @@ double MeasureReadBandwidthGbs(int64_t working_set_bytes, int threads) {
   const int64_t share = words / threads;
   // Enough passes for ~30 ms at 100 GB/s; DRAM-sized sets take one.
   const int passes = static_cast<int>(std::clamp<int64_t>(int64_t{3'000'000'000} / (words * 4), 1, 100000));
-  std::atomic<uint64_t> sink{0};
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    const double s = TimeOnThreads(threads, [&](int t) {
-      sink += HWY_DYNAMIC_DISPATCH(SumWords)(buffer.data() + t * share, share, passes);
-    });
-    best = std::max(best, static_cast<double>(share) * threads * 4 * passes / s * 1e-9);
-  }
-  return sink.load() == 42 ? best + 0.0 : best;
-}
-
-double MeasurePeakInt16Gmacs(int threads) {
-  threads = AllCores(threads);
-  const int64_t iterations = 20'000'000;
-  std::atomic<int64_t> sink{0};
-  double best = 0;
-  for (int rep = 0; rep < 2; ++rep) {
-    const double s = TimeOnThreads(threads, [&](int t) {
-      sink += HWY_DYNAMIC_DISPATCH(Int16MacLoop)(iterations, static_cast<int16_t>(t + 2));
-    });
-    const double macs = static_cast<double>(HWY_DYNAMIC_DISPATCH(Int16MacsPerIteration)()) * iterations * threads;
-    best = std::max(best, macs / s * 1e-9);
-  }
-  return sink.load() == 42 ? best + 0.0 : best;  // keeps the sums alive
+  const double bytes = static_cast<double>(share) * threads * 4 * passes;
+  return 1e-9 * BestRate(threads, 3, bytes, [&](int t, std::atomic<uint64_t>& sink) {
+    sink += HWY_DYNAMIC_DISPATCH(SumWords)(buffer.data() + t * share, share, passes);
+  });
 }
 
 }  // namespace sbe

@@ -35,6 +35,14 @@ bool IsPreset(const std::string& name) {
   return false;
 }
 
+LstmInput RandomLstmInput(const LstmShape& shape, int64_t steps, int64_t batch, uint64_t seed) {
+  LstmInput in;
+  in.x = TensorF({steps, batch, shape.input_size});
+  Random rng(seed ^ 0x9e3779b97f4a7c15ull);
+  for (float& v : in.x.data) v = rng.Uniform(-1.0f, 1.0f);
+  return in;
+}
+
 const PresetInfo& FindPreset(const std::string& name) {
   for (const PresetInfo& p : Presets()) {
     if (p.name == name) return p;

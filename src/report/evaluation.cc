@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "bench/bench_suite.h"
-#include "common/random.h"
+#include "common/date.h"
 #include "report/published.h"
 #include "sbe/board.h"
 #include "sbe/error.h"
@@ -103,7 +103,9 @@ class Evaluation {
       doc["current_parts"] = Parts(boards);
       json figures = json::object();
       for (const Board& b : boards) {
-        figures["batch_blocks_" + b.name] = "batch_blocks_" + std::regex_replace(b.name, std::regex("[^A-Za-z0-9_.-]"), "_") + ".png";
+        // Board names come from their files: only characters safe in a file name.
+        figures[fmt::format("batch_blocks_{}", b.name)] =
+            fmt::format("batch_blocks_{}.png", std::regex_replace(b.name, std::regex("[^A-Za-z0-9_.-]"), "_"));
       }
       figures["cpu_lrcn"] = "cpu_lrcn.png";
       figures["cpu_deepbench"] = "cpu_deepbench.png";
@@ -120,15 +122,6 @@ class Evaluation {
     if (o_.progress) o_.progress(done_, std::max(total_, done_), label);
   }
 
-  static std::string Today() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-  }
-
   // The bench's document; one progress step per workload.
   json Bench(const std::vector<BenchWorkload>& workloads, bool torch) {
     BenchOptions b;
@@ -142,11 +135,11 @@ class Evaluation {
       static const std::regex step(R"(bench: \[\d+/\d+\] (.*))");
       std::smatch m;
       if (!std::regex_match(line, m, step)) return;
-      if (seen++ > 0) Step("bench " + last);  // the previous workload is done
+      if (seen++ > 0) Step(fmt::format("bench {}", last));  // the previous workload is done
       last = m[1];
     };
     json report = RunBench(workloads, b);
-    if (seen > 0) Step("bench " + last);
+    if (seen > 0) Step(fmt::format("bench {}", last));
     return report;
   }
 
@@ -165,10 +158,7 @@ class Evaluation {
     request.steps = model.default_steps;
     try {
       const int64_t n = samples.value_or(ChoosePlan(model.shape, board, request).best.batch);
-      LstmInput in;
-      in.x = TensorF({model.default_steps, n, model.shape.input_size});
-      Random rng(o_.seed ^ 0x9e3779b97f4a7c15ull);
-      for (float& v : in.x.data) v = rng.Uniform(-1.0f, 1.0f);
+      const LstmInput in = RandomLstmInput(model.shape, model.default_steps, n, o_.seed);
       ExecutorOptions options;
       options.precision = Precision::kInt16;
       options.board = board;
@@ -211,9 +201,7 @@ class Evaluation {
     for (const json& w : bench["workloads"]) {
       for (const auto& [key, engine] : engines) {
         for (const json& r : w["results"]) {
-          const std::string k = r["engine"].get<std::string>() + " " + r["precision"].get<std::string>() +
-                                (r.contains("schedule") ? " " + r["schedule"].get<std::string>() : "");
-          if (k != key) continue;
+          if (BenchResultKey(r) != key) continue;
           const bool int16 = r["precision"] == "int16";
           json row = {{"platform", cpu}, {"kind", "CPU"}, {"engine", engine}, {"precision", r["precision"]},
                       {"batch", w["batch"]}, {"ms", r["ms_per_sample"]}, {"gops", r["gops"]}, {"watts", watts},
@@ -265,7 +253,7 @@ class Evaluation {
     json rows = json::array();
     for (const Board& b : boards) {
       const auto s = Simulate("lrcn", b, PlanRequest{}, std::nullopt, false, Architecture::kStallFree,
-                              "simulate lrcn on " + b.name);
+                              fmt::format("simulate lrcn on {}", b.name));
       if (!s) continue;
       const double watts = s->sim["mj_per_sample"].get<double>() / s->sim["ms_per_sample"].get<double>();
       rows.push_back({{"board", b.name}, {"description", b.description}, {"word_bits", b.word_bits},
@@ -278,7 +266,7 @@ class Evaluation {
   // Simulated and predicted GOPS against the batch (block-batch with the planner's blocks, and
   // non block-batch) and against the blocking number, with the paper's rooflines.
   json Sweep(const Board& board) {
-    Step("plan lrcn on " + board.name);
+    Step(fmt::format("plan lrcn on {}", board.name));
     const LstmModel& m = Model("lrcn");
     const json curves = PlanCurves(m.shape, board, m.default_steps, PlanRequest{}.max_batch);
     json points = {{"block-batch", json::array()}, {"non block-batch", json::array()}};

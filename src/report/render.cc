@@ -3,6 +3,7 @@
 // published.
 #include <map>
 
+#include "bench/bench_suite.h"
 #include "report/table.h"
 #include "sbe/report.h"
 
@@ -93,7 +94,7 @@ Table RatioTable(const json& doc) {
   std::vector<std::string> order;
   for (const json& r : rows) {
     if (r["kind"] != "CPU" || r["source"] != "measured") continue;
-    const std::string k = r["engine"].get<std::string>() + " " + r["precision"].get<std::string>();
+    const std::string k = fmt::format("{} {}", r["engine"].get<std::string>(), r["precision"].get<std::string>());
     if (!best.count(k)) order.push_back(k);
     if (!best.count(k) || r["ms"].get<double>() < best[k]["ms"].get<double>()) best[k] = r;
   }
@@ -135,7 +136,7 @@ Table DesignTable(const json& doc) {
     const std::string description = d["description"];
     const double gops = d["gops"], watts = d["watts"], dsps = d["dsps"];
     t.Add({fmt::format("sbe, batch {}", d["batch"].get<int>()),
-           d["board"].get<std::string>() + ": " + description.substr(0, description.find(':')),
+           fmt::format("{}: {}", d["board"].get<std::string>(), description.substr(0, description.find(':'))),
            std::to_string(d["word_bits"].get<int>()), Str(d["dsps"]), Str(d["mhz"]), Num(gops), Num(gops / watts),
            Num(gops / dsps), "simulated (DSPs: the PE array, one DSP per PE)"});
   }
@@ -181,8 +182,7 @@ Table ArchitectureTable(const json& doc) {
 std::map<std::string, json> Results(const json& w) {
   std::map<std::string, json> r;
   for (const json& x : w["results"]) {
-    r[x["engine"].get<std::string>() + " " + x["precision"].get<std::string>() +
-      (x.contains("schedule") ? " " + x["schedule"].get<std::string>() : "")] = x;
+    r[BenchResultKey(x)] = x;
   }
   return r;
 }
@@ -247,7 +247,7 @@ std::string ReportSummaryText(const json& doc) {
       w["operations_per_sample"].get<double>() * 1e-6);
   out += PlatformTable(doc["platforms"]).Text() + "\n";
   for (const std::string& note : PlatformNotes(doc)) out += note + "\n";
-  out += "machine: " + MachineLine(doc["bench_lrcn"]) + "\n";
+  out += fmt::format("machine: {}\n", MachineLine(doc["bench_lrcn"]));
   out += "every section of the paper's evaluation: sbe report --out DIR (see docs/report/report.md)\n";
   return out;
 }
@@ -279,7 +279,8 @@ std::string ReportMarkdown(const json& doc) {
         "multiply-add). CPU rows are per-sample times at each batch; FPGA rows are simulated on the paper's two "
         "boards.\n\n";
   md += PlatformTable(doc["platforms"]).Markdown() + "\n";
-  for (const std::string& note : PlatformNotes(doc)) md += "- " + (note[0] == '*' ? "\\" + note : note) + "\n";
+  // A note that opens with '*' would start a list item's emphasis: escaped.
+  for (const std::string& note : PlatformNotes(doc)) md += fmt::format("- {}{}\n", note[0] == '*' ? "\\" : "", note);
   md += "\nThe paper's ratios compare its Zynq 7Z045 with the CPU and GPU. Recomputed for our rows (the simulated "
         "Z7045 at the planner's throughput batch; there is no GPU on this machine, so the GPU ratios use the "
         "published GPU row):\n\n";
@@ -297,7 +298,7 @@ std::string ReportMarkdown(const json& doc) {
   for (const json& s : doc["sweeps"]) {
     const std::string board = s["board"];
     md += fmt::format("### lrcn on {}\n\n![lrcn on {}]({})\n\n", board, board,
-                      figures["batch_blocks_" + board].get<std::string>());
+                      figures[fmt::format("batch_blocks_{}", board)].get<std::string>());
     md += SweepTable(s).Markdown() + "\n";
   }
 
