@@ -62,9 +62,7 @@ def sweep_figure(s, out):
     ax2.set_title(f"{s['model']} on {s['board']}: throughput against blocking number")
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    plot_bench.save(fig, out)
 
 
 def parts_figure(parts, cpu_bench, out):
@@ -99,9 +97,7 @@ def parts_figure(parts, cpu_bench, out):
     ax.set_title("DeepBench inference LSTMs on FPGA parts (dotted: each board's peak)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    plot_bench.save(fig, out)
 
 
 def main():

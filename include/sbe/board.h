@@ -10,10 +10,14 @@
 
 namespace sbe {
 
+// What a board is: an FPGA accelerator (a description file) or this CPU (measured).
+enum class BoardKind { kFpga, kCpu };
+inline const char* BoardKindName(BoardKind k) { return k == BoardKind::kCpu ? "cpu" : "fpga"; }
+
 struct Board {
   std::string name;
   std::string description;
-  std::string kind;          // "fpga" or "cpu"
+  BoardKind kind = BoardKind::kFpga;
   double clock_mhz = 0;
   // Multiply-accumulates per cycle (N_pe) and how they are counted: on an FPGA, one PE is one
   // 16x16-bit MAC per cycle in one DSP slice; on a CPU, SIMD lanes x FMA ports x cores.

@@ -94,7 +94,7 @@ struct CpuBoard {
 CpuBoard DetectCpuBoard();
 // DetectCpuBoard with the measured ceilings: read from the cache file when it holds this
 // machine (same CPU, cores, kernels and sbe version), else measured now (once per process,
-// about a second, with a note on stderr) and written there. The cache file lives in
+// about a second, with a note on stderr when it is a terminal) and written there. The cache file lives in
 // $SBE_CACHE_DIR, else $XDG_CACHE_HOME/sbe, else ~/.cache/sbe; when none is writable the
 // measurement is only kept for this process.
 CpuBoard ThisCpuBoard();

@@ -156,8 +156,8 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
   if (a.repeat < 1) Fail("repeat {}: must be at least 1", a.repeat);
   if (a.threads < 0) Fail("threads {}: must be at least 1 (0: all cores)", a.threads);
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto progress = [&](const std::string& line) {
-    if (a.progress) a.progress(line);
+  auto progress = [&](int k, const std::string& what) {
+    if (a.progress) a.progress(k, static_cast<int>(workloads.size()), what);
   };
   std::vector<LstmShape> shapes;
   for (const BenchWorkload& w : workloads) {
@@ -176,7 +176,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
   // The ceilings are measured before the workloads and again after them, and the faster of
   // each kept: they are upper bounds, and on a shared VM a slow spell during one measurement
   // had put rooflines above 100%.
-  progress(fmt::format("bench: measuring this machine's ceilings on {} threads", threads));
+  progress(0, fmt::format("measuring this machine's ceilings on {} threads", threads));
   MachineCeilings ceilings = MeasureCeilings(threads, working_sets);
   const CpuInfo& cpu = GetCpuInfo();
   nlohmann::json report{
@@ -199,8 +199,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
   std::string torch_note;
   for (size_t i = 0; i < workloads.size(); ++i) {
     const BenchWorkload& w = workloads[i];
-    progress(fmt::format("bench: [{}/{}] {} batch {} steps {}", i + 1, workloads.size(), w.model,
-                         w.batch, w.steps));
+    progress(static_cast<int>(i + 1), fmt::format("{} batch {} steps {}", w.model, w.batch, w.steps));
     const LstmModel m = LoadModel(w.model, a.seed);
     const LstmInput in = RandomLstmInput(m.shape, w.steps, w.batch, a.seed + 1);
     const double macs = static_cast<double>(m.shape.MacsPerStep()) * w.steps * w.batch;
@@ -236,7 +235,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
     }
     measured.push_back({w, m.shape, macs, std::move(results)});
   }
-  progress("bench: measuring the ceilings again");
+  progress(0, "measuring the ceilings again");
   ceilings.Raise(MeasureCeilings(threads, working_sets));
   // The planner plans this CPU from these figures from now on (sbe/cpu_board.h).
   if (threads == static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) RecordCpuCeilings(ceilings);

@@ -31,7 +31,9 @@ struct BenchOptions {
   int repeat = 5;       // timed runs per engine
   bool torch = true;    // also PyTorch (a /usr/bin/python3 subprocess)
   uint64_t seed = 0;    // weights and inputs
-  std::function<void(const std::string&)> progress;  // one line per step, or nothing
+  // Told as each step starts: (the workload about to run, counted from 1, or 0 for the
+  // ceilings' measurements; the number of workloads; what it is).
+  std::function<void(int, int, const std::string&)> progress;
 };
 
 // A result's name in the document: "sbe int16 stall-free", "onednn fp32", "pytorch fp32".
@@ -39,7 +41,7 @@ std::string BenchResultKey(const nlohmann::json& result);
 
 // Runs the workloads and returns the document: machine, versions, measured ceilings, and per
 // workload every engine's seconds, GOPS, ratios to oneDNN and PyTorch, roofline fraction and
-// agreement with oneDNN's output. Progress lines read "bench: [k/n] MODEL batch B steps T".
+// agreement with oneDNN's output.
 nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const BenchOptions& options);
 
 }  // namespace sbe

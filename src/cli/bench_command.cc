@@ -62,8 +62,12 @@ void Bench(const BenchArgs& a) {
   o.repeat = a.repeat;
   o.torch = !a.no_torch;
   o.seed = a.seed;
-  o.progress = [](const std::string& line) {
-    std::fprintf(stderr, "%s\n", line.c_str());
+  o.progress = [](int k, int n, const std::string& what) {
+    if (k > 0) {
+      std::fprintf(stderr, "bench: [%d/%d] %s\n", k, n, what.c_str());
+    } else {
+      std::fprintf(stderr, "bench: %s\n", what.c_str());
+    }
     std::fflush(stderr);
   };
   const nlohmann::json report = RunBench(workloads, o);

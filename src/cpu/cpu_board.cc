@@ -165,7 +165,8 @@ CpuBoard ThisCpuBoard() {
       const CacheLock file_lock(*path);
       Memo() = ReadCache(*path, MachineKey(b));
       if (!Memo()) {
-        Note(fmt::format("measuring this CPU once (about a second); kept in {}", path->string()));
+        // Said on a terminal only: in scripts and logs a line on stderr reads as a problem.
+        if (::isatty(2)) Note(fmt::format("measuring this CPU once (about a second); kept in {}", path->string()));
         b.measured = MeasureCeilings(b.cores);
         b.measured_on = Today();
         if (!WriteCache(*path, b)) Warn("{}: cannot write the CPU's measurement there", path->string());
@@ -198,7 +199,7 @@ void RecordCpuCeilings(const MachineCeilings& measured) {
 Board CpuBoard::AsBoard() const {
   Board b;
   b.name = "cpu";
-  b.kind = "cpu";
+  b.kind = BoardKind::kCpu;
   b.description = brand + " (this machine)";
   b.clock_mhz = clock_mhz;
   b.macs_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(measured.int16_gops / 2 * 1e3 / clock_mhz + 0.5));

@@ -377,9 +377,22 @@ std::vector<PackedCell<Fp32>> PackFp32(const LstmModel& model) {
   return cells;
 }
 
-// The int16 cells, or nothing when a format needs a left shift (a RoundShift by <= 0): the
-// kernels' 32-bit lanes are exact only for right shifts (numeric/datapath-inl.h, Simd).
+// Whether some format of `q` needs a left shift (a RoundShift by <= 0): the kernels' 32-bit
+// lanes are exact only for right shifts (numeric/datapath-inl.h, Simd), so such a model runs
+// the golden model's scalar code.
+bool NeedsLeftShift(const QuantizedModel& q) {
+  for (int layer = 0; layer < q.shape.num_layers; ++layer) {
+    for (int dir = 0; dir < q.shape.directions(); ++dir) {
+      const CellDatapath datapath(q, layer, dir);
+      if (datapath.x_shift() < 1 || datapath.h_shift() < 1) return true;
+    }
+  }
+  return false;
+}
+
+// The int16 cells (nothing when the model needs a left shift).
 std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
+  if (NeedsLeftShift(q)) return {};
   const LstmShape& s = q.shape;
   const int n = BestTarget().lanes;
   std::vector<PackedCell<Int16>> cells;
@@ -391,7 +404,6 @@ std::vector<PackedCell<Int16>> PackInt16(const QuantizedModel& q) {
       c.x_shift = datapath.x_shift();
       c.h_shift = datapath.h_shift();
       c.h_frac = datapath.h_format().frac_bits;
-      if (c.x_shift < 1 || c.h_shift < 1) return {};
       c.wx = PackGates(w.w_ih.data(), s.hidden_size, s.LayerInputSize(layer), n);
       c.wh = PackGates(w.w_hh.data(), s.hidden_size, s.hidden_size, n);
       c.bias = PackRows<int32_t>(w.bias.data(), s.hidden_size, n);
@@ -475,7 +487,7 @@ class CpuInt16Executor final : public FixedPointExecutor {
       : FixedPointExecutor(model, o),
         planner_(model.shape, ThisCpuBoard(), o),
         engine_(model.shape, PackInt16(quantized()), planner_.threads()),
-        fallback_(PackInt16(quantized()).empty()) {
+        fallback_(NeedsLeftShift(quantized())) {
     if (fallback_) {
       Warn("the int16 formats of this model need left shifts; the cpu engine runs the golden "
            "model's scalar code for it (exact, slow)");

@@ -85,11 +85,12 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   Board b;
   b.name = r.String("name");
   b.description = j.contains("description") ? r.String("description") : "";
-  b.kind = r.String("kind");
-  if (b.kind == "cpu") {
+  const std::string kind = r.String("kind");
+  if (kind == "cpu") {
     Fail("{}: kind \"cpu\": board files describe FPGAs; this machine is the board 'cpu' (measured)", name);
   }
-  if (b.kind != "fpga") Fail("{}: field 'kind' must be \"fpga\"", name);
+  if (kind != "fpga") Fail("{}: field 'kind' must be \"fpga\"", name);
+  b.kind = BoardKind::kFpga;
   b.clock_mhz = r.Positive("clock_mhz");
   if (b.clock_mhz > 10000) Fail("{}: clock_mhz {} is not a plausible clock", name, b.clock_mhz);
   b.macs_per_cycle = r.PositiveInt("pe.macs_per_cycle", int64_t{1} << 24);
@@ -131,7 +132,7 @@ Board ParseBoard(const std::string& text, const std::string& name) {
 nlohmann::json BoardJson(const Board& b) {
   return {{"name", b.name},
           {"description", b.description},
-          {"kind", b.kind},
+          {"kind", BoardKindName(b.kind)},
           {"clock_mhz", b.clock_mhz},
           {"macs_per_cycle", b.macs_per_cycle},
           {"pe_counting", b.pe_counting},

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
-#include <regex>
+#include <cctype>
 
 #include "bench/bench_suite.h"
 #include "common/date.h"
@@ -104,8 +104,11 @@ class Evaluation {
       json figures = json::object();
       for (const Board& b : boards) {
         // Board names come from their files: only characters safe in a file name.
-        figures[fmt::format("batch_blocks_{}", b.name)] =
-            fmt::format("batch_blocks_{}.png", std::regex_replace(b.name, std::regex("[^A-Za-z0-9_.-]"), "_"));
+        std::string safe = b.name;
+        for (char& c : safe) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
+        }
+        figures[fmt::format("batch_blocks_{}", b.name)] = fmt::format("batch_blocks_{}.png", safe);
       }
       figures["cpu_lrcn"] = "cpu_lrcn.png";
       figures["cpu_deepbench"] = "cpu_deepbench.png";
@@ -129,17 +132,14 @@ class Evaluation {
     b.repeat = scope_.repeat;
     b.torch = torch;
     b.seed = o_.seed;
-    int seen = 0;
-    std::string last;
-    b.progress = [&](const std::string& line) {
-      static const std::regex step(R"(bench: \[\d+/\d+\] (.*))");
-      std::smatch m;
-      if (!std::regex_match(line, m, step)) return;
-      if (seen++ > 0) Step(fmt::format("bench {}", last));  // the previous workload is done
-      last = m[1];
+    std::string running;  // the workload being measured, done when the next one starts
+    b.progress = [&](int k, int, const std::string& what) {
+      if (k == 0) return;
+      if (!running.empty()) Step(fmt::format("bench {}", running));
+      running = what;
     };
     json report = RunBench(workloads, b);
-    if (seen > 0) Step(fmt::format("bench {}", last));
+    if (!running.empty()) Step(fmt::format("bench {}", running));
     return report;
   }
 

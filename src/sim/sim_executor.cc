@@ -22,7 +22,7 @@ class SimExecutor final : public FixedPointExecutor {
   SimExecutor(const LstmModel& model, const ExecutorOptions& options)
       : FixedPointExecutor(model, options), board_(*options.board), request_(options.plan),
         sim_(options.sim), trace_path_(options.trace_path) {
-    if (board_.kind != "fpga") Fail("board {}: the simulator models an FPGA accelerator", board_.name);
+    if (board_.kind != BoardKind::kFpga) Fail("board {}: the simulator models an FPGA accelerator", board_.name);
     sim_.trace = sim_.trace || !trace_path_.empty();
   }
   std::string name() const override { return "sim"; }

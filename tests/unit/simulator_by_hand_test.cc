@@ -21,7 +21,6 @@ namespace {
 Board TwoPeBoard() {
   Board b;
   b.name = "two-pe";
-  b.kind = "fpga";
   b.clock_mhz = 100;
   b.macs_per_cycle = 2;
   b.pe_counting = "test";
