@@ -168,11 +168,11 @@ void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor) {
   cmd->add_option("--threads", args->threads, "cpu engine: threads (0: all cores)")->capture_default_str();
   AddChoice(cmd, "--sync,--schedule", &args->sync,
             {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}},
-            "cpu engine: how threads meet between steps: stall-free (a thread goes on as soon as "
-            "the chunk of h it needs is out) or barrier");
+            "cpu engine: how threads meet between steps; stall-free: a thread goes on as soon as "
+            "the chunk of h it needs is out");
   cmd->add_option("--blocks", args->blocks,
-                  "cpu engine: column blocks of W_h (one chunk of h each, whole unit tiles: a count "
-                  "that does not divide the tiles becomes the nearest below that does), or auto: the planner's")
+                  "cpu engine: column blocks of W_h, one chunk of h each, or auto: the planner's (equal "
+                  "blocks of whole unit tiles: 5 over 16 tiles runs 4 blocks of 4)")
       ->capture_default_str();
   cmd->add_option("--input-range", args->input_range,
                   "int16: the range LO,HI of inputs to calibrate for (default: the input's)")

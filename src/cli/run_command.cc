@@ -141,7 +141,7 @@ void AddRunCommand(CLI::App& app) {
       "sbe run --model lstm.onnx --input x.npy --seq-lens lens.npy --output y.npy",
       "sbe run --precision int16 --input-range -4,4 --json   # int16 on the cpu engine",
       "sbe run --precision int16 --executor golden --check   # the bit-exact definition",
-      "sbe run --batch 32 --threads 1 --schedule barrier --repeat 5",
+      "sbe run --batch 32 --threads 1 --sync barrier --repeat 5",
       "sbe run --batch 8 --blocks 4 --json | jq .plan    # the plan executed, W_h in 4 blocks",
       "sbe run --precision int16 --executor sim --board z7045 --batch 4 --steps 8",
   }));
