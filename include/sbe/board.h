@@ -14,6 +14,12 @@ namespace sbe {
 enum class BoardKind { kFpga, kCpu };
 inline const char* BoardKindName(BoardKind k) { return k == BoardKind::kCpu ? "cpu" : "fpga"; }
 
+// Bytes of 16-bit words a BRAM36 and an UltraRAM hold, and the words one 72-bit port reads a
+// cycle.
+inline constexpr int64_t kBram36Bytes = 4096;
+inline constexpr int64_t kUramBytes = 32768;
+inline constexpr int64_t kWordsPerPort = 4;
+
 struct Board {
   std::string name;
   std::string description;
@@ -24,10 +30,20 @@ struct Board {
   int64_t macs_per_cycle = 0;
   std::string pe_counting;
   int word_bits = 16;        // datapath word: weights, inputs and states
-  // On-chip memory (BRAM/URAM; caches): one pool that weight blocks and the batch's state
-  // (x, h, c, accumulators) share, so batch size and blocking number trade against each other.
+  // On-chip memory. A BRAM36 holds 32 Kb of 16-bit words (the 4 Kb of parity bits in each are
+  // no use to them): 4096 bytes; an UltraRAM 256 Kb of its 288: 32 KiB. Each reads one 72-bit
+  // word a cycle on its port: four 16-bit words (kWordsPerPort).
+  int64_t bram36 = 0;
+  int64_t uram = 0;
+  int64_t reserved_bram36 = 0;  // kept for the memory controller, DMA FIFOs and control
+  int64_t lutram_bytes = 0;     // distributed RAM (the PEs' accumulators live there)
+  // What the planner may use of BRAM and URAM: one pool that weight blocks and the batch's
+  // state (x, h, c) share, so batch size and blocking number trade against each other. For
+  // the cpu board, its caches.
   int64_t onchip_bytes = 0;
-  double dram_gbs = 0;       // sustained DRAM read bandwidth, 1e9 bytes per second
+  double dram_peak_gbs = 0;  // the DRAM's theoretical rate, 1e9 bytes per second
+  double dram_efficiency = 1;  // the share of it the controller sustains on long bursts
+  double dram_gbs = 0;       // sustained DRAM read bandwidth: peak x efficiency
   double dram_latency_ns = 0;
   int64_t dram_burst_bytes = 0;
   int dram_port_bits = 0;    // width of the accelerator's memory port
@@ -42,6 +58,8 @@ struct Board {
   double word_bytes() const { return word_bits / 8.0; }
   // N_t: weights (words) DRAM delivers per cycle.
   double words_per_cycle() const;
+  // Memory blocks (BRAM36 and URAM) the planner may use, each one read port.
+  int64_t memory_blocks() const { return bram36 - reserved_bram36 + uram; }
   // Peak operations per second, 2 per MAC (the paper's convention), in GOPS.
   double peak_gops() const { return 2.0 * static_cast<double>(macs_per_cycle) * clock_mhz * 1e-3; }
   // Board power at a PE utilisation in [0, 1]: static plus the dynamic part in proportion.

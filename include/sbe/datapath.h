@@ -20,6 +20,10 @@ class CellDatapath {
   // Each part is rounded to the pre-activation format on its own (so the input part can be
   // computed ahead), then bias, then saturation to Q4.11 (counted).
   int16_t Preactivation(int64_t acc_x, int64_t acc_h, int64_t row, SaturationCounts* counts) const;
+  // The same in two parts, for an input part computed ahead of the recurrence (hoisted): the
+  // row's input part alone, then the pre-activation from it.
+  int64_t InputPart(int64_t acc_x, int64_t row) const;
+  int16_t PreactivationOfInputPart(int64_t input_part, int64_t acc_h, SaturationCounts* counts) const;
 
   // The tail of one sample: 4H pre-activations (gate order i, f, g, o) update c and write h.
   void Tail(const int16_t* preact, int32_t* c, int16_t* h, SaturationCounts* counts) const;

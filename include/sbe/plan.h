@@ -24,26 +24,67 @@ double PaperCase3(double n_pe, double n_t, double b, double alpha);         // (
 // (2)/(3) together: the roofline of cases 1 and 2.
 double PaperRoofline(double n_pe, double n_t, double b);
 
-// --- the PE array's organisation ---------------------------------------------------------------
-// How N_pe multiply-accumulators serve a cell of `rows` gate rows (4H): `lanes` (column,
-// sample) items side by side, each over `row_lanes` rows, so an item takes
-// ceil(rows / row_lanes) cycles. A designer sizes the array for the model: of the splits
-// lanes x row_lanes = N_pe, the one that wastes the fewest lanes (then the fewest cycles per
-// item). Efficiency is rows / (row_lanes x cycles_per_item).
+// --- the PE array's microarchitecture (docs/SIMULATOR.md, "The PE microarchitecture") --------
+// N_pe multiply-accumulators, each one DSP48 computing P = A x B + C: a 16-bit weight times a
+// 16-bit element of x or h, plus the partial sum C read from the PE's accumulator bank in
+// distributed RAM, written back `adder_latency` cycles later. They are organised for a cell of
+// `rows` gate rows (4H) as `lanes` (column, sample) items side by side in lockstep, each over
+// `row_lanes` rows, so an item takes cycles_per_item = ceil(rows / row_lanes) cycles, one row
+// per PE and cycle. Items go to the lanes in turn, samples inner: item (c, b) of a step's
+// column c (W_x's then W_h's) and sample b goes to lane (c x B + b) mod lanes. A lane thus
+// serves SamplesPerLane(B, lanes) samples and keeps their partial sums in its own banks (no two
+// lanes add into the same memory); a sample spread over LanesPerSample(B, lanes) lanes has its
+// lanes' sums added by a tree in the tail. A lane may start an item of a sample only
+// adder_latency cycles after it started the last one of that sample (the bank's
+// read-modify-write): `hazard_factor` is how much that stretches the issue at a batch.
 struct PeOrganization {
   int64_t lanes = 1;
   int64_t row_lanes = 1;
   int64_t cycles_per_item = 1;
-  double efficiency = 1;
+  double efficiency = 1;       // rows / (row_lanes x cycles_per_item): the PEs an item keeps busy
+  double hazard_factor = 1;    // >= 1
+  // The banks: 2 x lanes x row_lanes x cycles_per_item x SamplesPerLane x 32 bit, two sets so
+  // that the tail reads step t's sums while step t+1 adds into the other (and, hoisted, those of
+  // the input phase's groups, if larger).
+  int64_t accumulator_bytes = 0;
+  // The share of N_pe doing useful multiply-adds while the array issues.
+  double throughput() const { return efficiency / hazard_factor; }
 };
-PeOrganization ChoosePeOrganization(int64_t rows, int64_t n_pe);
+int64_t SamplesPerLane(int64_t samples, int64_t lanes);  // samples / gcd(samples, lanes)
+int64_t LanesPerSample(int64_t samples, int64_t lanes);  // lanes / gcd(samples, lanes)
+// The stretch of the issue when each lane cycles through SamplesPerLane samples with items of
+// `cycles_per_item` cycles, against the adder's latency.
+double HazardFactor(int64_t samples, int64_t lanes, int64_t cycles_per_item, int adder_latency);
+// The distributed RAM the accumulator banks may take: 3/4 of it (a RAM64M holds 64 x 3 bits in
+// the 4 LUTs of a SLICEM in simple dual-port mode), of which 4/5 (the rest for control, FIFOs
+// and the tail).
+int64_t AccumulatorCapacity(const Board& board);
+// Of the splits lanes x row_lanes = N_pe whose banks fit AccumulatorCapacity at this batch, the
+// one with the highest throughput (then the smallest banks). `interleaved`: the samples whose
+// items alternate (the batch in the block-batch schedule; 1 in the non block-batch one, where
+// each sample runs its columns alone and every lane meets every sample). Nullopt, with `why`,
+// when none fits.
+std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& board, int64_t batch,
+                                                   std::string* why = nullptr, int64_t interleaved = 0);
+
+// What the memory blocks (BRAM36, URAM) of a plan must provide: N_pe weights a cycle, four per
+// block's 72-bit port, so weights take at least N_pe / 4 blocks whatever their bytes; then room
+// for the rest. Nullopt when they fit, else why not (with the numbers).
+std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes);
 
 // --- plans ------------------------------------------------------------------------------------
 enum class Objective { kThroughput, kLatency };
 
+// Where the input part W_x x_t is computed: per step, beside the hidden part, with W_x
+// resident or streamed every step; or hoisted: for all steps of a batch at once before the
+// recurrence, W_x streamed once in row blocks (reused T x B times), its results kept on chip.
+enum class InputMode { kPerStep, kHoisted };
+inline const char* InputModeName(InputMode m) { return m == InputMode::kHoisted ? "hoisted" : "per-step"; }
+
 struct PlanRequest {
   std::optional<int> batch;    // fixed batch, or chosen
   std::optional<int> blocks;   // fixed blocking number (hidden-weight blocks), or chosen
+  std::optional<InputMode> input;  // fixed, or chosen
   int steps = 0;               // sequence length (0: the model's default)
   Objective objective = Objective::kThroughput;
   int max_batch = 256;
@@ -54,15 +95,27 @@ struct PlanRequest {
 struct Plan {
   int batch = 1;
   int blocks = 1;              // N_b: column blocks of each hidden matrix W_h
-  int input_blocks = 1;        // column blocks of each input matrix W_x
+  int input_blocks = 1;        // blocks of each input matrix W_x: per step columns, hoisted rows
   int steps = 1;
   bool block_batch = true;
-  int hidden_case = 1;         // the paper's case for W_h: 1, 2 (resident) or 3 (streamed)
-  int input_case = 3;          // W_x streams every step (reused across the batch): case 3
-  bool input_hoisted = false;  // W_x x_t computed for all steps at once, W_x read once per run
-  double alpha = 1;            // reused fraction of the words moved per sample-step at B = 1
+  // The paper's cases for W_h: 1, one block resident for the sequence (loaded once per batch);
+  // 2, two blocks streamed through the two ping-pong slots every step (one computes while the
+  // other loads); 3, more blocks streamed the same way.
+  int hidden_case = 1;
+  int input_case = 3;          // per step: W_x resident (1) or streamed in column blocks (3)
+  bool input_hoisted = false;  // W_x x_t computed for all steps at once, W_x read once per batch
+  int64_t hoist_group = 0;     // hoisted: (step, sample) rows that share a W_x column at a time
+  int64_t input_block_rows = 0;  // hoisted: gate rows of each W_x row block (the last may be fewer)
+  // The paper's α: the fraction of the weight traffic that the batch reuses (block-batch: every
+  // streamed block serves the whole batch, 1; non block-batch, 0).
+  double alpha = 1;
+  // Eqs. (2)/(3) for cases 1 and 2, (5)/(6) for case 3; none for the hoisted input part,
+  // which the paper's equations do not describe.
+  std::optional<double> paper_gops;
   int64_t onchip_weight_bytes = 0;  // resident blocks plus streaming slots
-  int64_t onchip_state_bytes = 0;   // the batch's x, h, c and accumulators
+  int64_t onchip_state_bytes = 0;   // the batch's x, h, c (and, hoisted, every step's x and input parts)
+  int64_t weight_memory_blocks = 0; // BRAM36/URAM the weights take (for bytes and for ports)
+  int64_t state_memory_blocks = 0;
   // Per step of one layer and direction, summed over layers and directions:
   int64_t macs_per_step = 0;         // B x MACs per sample-step
   int64_t reused_words_per_step = 0;   // fetched once per step for the whole batch (R)
@@ -86,17 +139,20 @@ struct Plan {
 nlohmann::json PlanJson(const Plan& p);
 
 // The curves of the paper's two planning figures for `shape` on `board`, predicted: "curves"
-// (GOPS against batch per blocking number, block-batch and not), "roofline_case12",
+// (GOPS against batch per blocking number, block-batch with the input part per step and not, and
+// block-batch with it hoisted at the best blocking number), "roofline_case12",
 // "roofline_case3" (with "alpha_case3") and "by_blocks" (GOPS against blocks at batch 1, 8, 32).
 nlohmann::json PlanCurves(const LstmShape& shape, const Board& board, int steps, int max_batch);
 
-// Bytes of on-chip state one sample needs: x (double-buffered), h_{t-1} and h_t, c, and the 4H
-// 32-bit accumulators of the column-wise MV.
+// Bytes of BRAM state one sample needs per step: x (double-buffered), h_{t-1} and h_t, and c
+// (32 bits). The partial sums live in the PEs' distributed RAM (PeOrganization).
 int64_t StateBytesPerSample(const LstmShape& shape, const Board& board);
 
-// Evaluates one (batch, blocks) choice; returns nullopt with `why` when it does not fit.
+// Evaluates one (batch, blocks, input mode) choice; returns nullopt with `why` when it does not
+// fit (on-chip bytes, memory blocks, or the accumulators' distributed RAM).
 std::optional<Plan> EvaluatePlan(const LstmShape& shape, const Board& board, int batch, int blocks,
-                                 int steps, bool block_batch, std::string* why = nullptr);
+                                 int steps, bool block_batch, std::string* why = nullptr,
+                                 InputMode input = InputMode::kPerStep);
 
 struct PlanResult {
   Plan best;
@@ -110,7 +166,10 @@ PlanResult ChoosePlan(const LstmShape& shape, const Board& board, const PlanRequ
 // --- the schedule ------------------------------------------------------------------------------
 // One batch of one model, in order. Executors follow it and decide nothing themselves.
 struct ScheduleOp {
-  enum Kind { kLoad, kCompute, kTail };
+  // kLoad: a block from DRAM into a slot; kCompute: a column block times the samples of a step;
+  // kHoist: a W_x row block times (step, sample) rows of the hoisted input part (all its
+  // columns; the rows' input parts are final after it); kTail: activations and cell update.
+  enum Kind { kLoad, kCompute, kHoist, kTail };
   Kind kind = kCompute;
   int layer = 0;
   int direction = 0;
@@ -118,10 +177,14 @@ struct ScheduleOp {
   int block = 0;
   int64_t col_begin = 0;      // columns of W_x or W_h this block covers
   int64_t col_end = 0;
-  int step = -1;              // time step; -1 for loads of resident blocks before step 0
+  int step = -1;              // time step; -1 for loads before step 0 and for kHoist
   int batch_begin = 0;        // samples this op covers
   int batch_end = 0;
   int slot = 0;               // on-chip buffer slot the block lives in (ping-pong: 0/1)
+  int64_t row_begin = 0;      // gate rows the block covers: all 4H but for W_x's row blocks
+  int64_t row_end = 0;
+  int64_t rows_begin = 0;     // kHoist: (step, sample) rows step x batch + sample in [begin, end)
+  int64_t rows_end = 0;
 };
 
 struct Schedule {

@@ -37,7 +37,9 @@ struct StallCycles {
   int64_t input = 0;        // x_t not yet arrived from DRAM
   int64_t recurrence = 0;   // an element of h_{t-1} not yet out of the tail
   int64_t barrier = 0;      // baseline: the step waits for the whole previous step
-  int64_t accumulator = 0;  // baseline: read-after-write on the accumulator (adder latency)
+  // Read-after-write on a partial sum: a lane's next item of the same sample within the
+  // adder's latency (stall-free), or the row-wise pass's one add per adder latency (baseline).
+  int64_t accumulator = 0;
   int64_t fill_drain = 0;   // the MAC pipeline and the tail draining after the last issue
   int64_t total() const { return weights + input + recurrence + barrier + accumulator + fill_drain; }
 };
@@ -45,8 +47,10 @@ struct StallCycles {
 // On-chip memory as the simulator allocates it from the schedule, against the board.
 struct BufferUse {
   int64_t weight_slot_bytes = 0;  // every slot the schedule loads into, at its largest block
-  int64_t state_bytes = 0;        // x (x2), h (x2), c and accumulators of the batch
-  int64_t capacity_bytes = 0;     // the board's weight and state memory together
+  int64_t state_bytes = 0;        // x, h (x2) and c of the batch; hoisted: every step's x and input parts
+  int64_t capacity_bytes = 0;     // the board's usable BRAM and URAM
+  int64_t accumulator_bytes = 0;  // the PEs' partial sums, in distributed RAM
+  int64_t accumulator_capacity_bytes = 0;
 };
 
 struct TraceEvent {
@@ -61,7 +65,11 @@ struct SimResult {
   int64_t samples = 0, batches = 0, steps = 0;
   int64_t cycles = 0;
   int64_t busy_cycles = 0;   // cycles the PE array issued multiply-adds
-  int64_t macs = 0;          // multiply-adds done (2 ops each)
+  int64_t macs = 0;          // multiply-adds done (2 ops each): the useful PE-cycles
+  // PE-cycles of the busy cycles that did no multiply-add; with the stalls they add up:
+  // N_pe x cycles = macs + idle_lane_pe_cycles + idle_row_pe_cycles + N_pe x stalls.total().
+  int64_t idle_lane_pe_cycles = 0;  // lanes a lockstep group left empty
+  int64_t idle_row_pe_cycles = 0;   // row PEs an item left without a row
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   StallCycles stalls;
   BufferUse buffers;

@@ -206,7 +206,7 @@ Board CpuBoard::AsBoard() const {
   b.pe_counting = fmt::format("int16 multiply-adds per cycle, measured on {} cores ({} kernels)", cores, kernels);
   b.word_bits = 16;
   b.onchip_bytes = (l2_bytes + l1d_bytes) * cores + l3_bytes;
-  b.dram_gbs = measured.dram_gbs() > 0 ? measured.dram_gbs() : 1;
+  b.dram_gbs = b.dram_peak_gbs = measured.dram_gbs() > 0 ? measured.dram_gbs() : 1;
   b.dram_latency_ns = 100;
   b.dram_burst_bytes = 64;
   b.dram_port_bits = 512 * cores;

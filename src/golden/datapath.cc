@@ -12,13 +12,19 @@ CellDatapath::CellDatapath(const QuantizedModel& m, int layer, int dir)
                fx::kPreact.frac_bits),
       h_shift_(weights_->w_hh_format.frac_bits + h_format_.frac_bits - fx::kPreact.frac_bits) {}
 
-int16_t CellDatapath::Preactivation(int64_t acc_x, int64_t acc_h, int64_t row,
-                                    SaturationCounts* counts) const {
+int64_t CellDatapath::InputPart(int64_t acc_x, int64_t row) const {
+  return fx::InputPart(acc_x, weights_->bias[row], x_shift_);
+}
+
+int16_t CellDatapath::PreactivationOfInputPart(int64_t input_part, int64_t acc_h, SaturationCounts* counts) const {
   int64_t saturated = 0;
-  const int16_t p = fx::Preactivation(fx::InputPart(acc_x, weights_->bias[row], x_shift_), acc_h,
-                                      h_shift_, &saturated);
+  const int16_t p = fx::Preactivation(input_part, acc_h, h_shift_, &saturated);
   if (counts) counts->preacts += saturated;
   return p;
+}
+
+int16_t CellDatapath::Preactivation(int64_t acc_x, int64_t acc_h, int64_t row, SaturationCounts* counts) const {
+  return PreactivationOfInputPart(InputPart(acc_x, row), acc_h, counts);
 }
 
 void CellDatapath::Tail(const int16_t* preact, int32_t* c, int16_t* h,

@@ -47,6 +47,13 @@ class Reader {
     if (i <= 0 || i > max) Fail("{}: field '{}' = {} is outside [1, {}]", name_, path, i, max);
     return i;
   }
+  int64_t NonNegativeInt(const std::string& path, int64_t max) const {
+    const json& v = At(path);
+    if (!v.is_number_integer()) Fail("{}: field '{}' must be an integer", name_, path);
+    const int64_t i = v.get<int64_t>();
+    if (i < 0 || i > max) Fail("{}: field '{}' = {} is outside [0, {}]", name_, path, i, max);
+    return i;
+  }
   double NonNegative(const std::string& path) const {
     const json& v = At(path);
     if (!v.is_number() || v.get<double>() < 0) Fail("{}: field '{}' must be a number >= 0", name_, path);
@@ -72,10 +79,10 @@ double Board::words_per_cycle() const {
 }
 
 std::string Board::Summary() const {
-  return fmt::format("{}: {} MHz, {} MACs/cycle ({:.0f} GOPS peak), {:.2f} MiB on-chip, "
-                     "DRAM {:.1f} GB/s ({:.1f} words/cycle), {:.1f} W",
-                     name, clock_mhz, macs_per_cycle, peak_gops(), onchip_bytes / 1048576.0, dram_gbs,
-                     words_per_cycle(), full_watts);
+  return fmt::format("{}: {} MHz, {} MACs/cycle ({:.0f} GOPS peak), {:.2f} MiB on-chip in {} memory "
+                     "blocks, DRAM {:.1f} GB/s sustained ({:.1f} words/cycle), {:.1f} W",
+                     name, clock_mhz, macs_per_cycle, peak_gops(), onchip_bytes / 1048576.0, memory_blocks(),
+                     dram_gbs, words_per_cycle(), full_watts);
 }
 
 Board ParseBoard(const std::string& text, const std::string& name) {
@@ -97,8 +104,15 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   b.pe_counting = r.String("pe.counting");
   b.word_bits = static_cast<int>(r.PositiveInt("word_bits", 64));
   if (b.word_bits % 8 != 0) Fail("{}: word_bits {} is not a whole number of bytes", name, b.word_bits);
-  b.onchip_bytes = r.PositiveInt("onchip.bytes", kTera);
-  b.dram_gbs = r.Positive("dram.bandwidth_gbs");
+  b.bram36 = r.PositiveInt("onchip.bram36", 1 << 24);
+  b.uram = r.NonNegativeInt("onchip.uram", 1 << 24);
+  b.reserved_bram36 = r.NonNegativeInt("onchip.reserved_bram36", b.bram36 - 1);
+  b.lutram_bytes = r.PositiveInt("onchip.lutram_kbits", 1 << 30) * 1024 / 8;
+  b.onchip_bytes = (b.bram36 - b.reserved_bram36) * kBram36Bytes + b.uram * kUramBytes;
+  b.dram_peak_gbs = r.Positive("dram.peak_gbs");
+  b.dram_efficiency = r.Positive("dram.efficiency");
+  if (b.dram_efficiency > 1) Fail("{}: field 'dram.efficiency' = {} is above 1", name, b.dram_efficiency);
+  b.dram_gbs = b.dram_peak_gbs * b.dram_efficiency;
   b.dram_latency_ns = r.NonNegative("dram.latency_ns");
   b.dram_burst_bytes = r.PositiveInt("dram.burst_bytes", 1 << 20);
   b.dram_port_bits = static_cast<int>(r.PositiveInt("dram.port_bits", 1 << 16));
@@ -118,8 +132,8 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   // bandwidth than its port carries is impossible, not optimistic.
   const double port_gbs = b.dram_port_bits / 8.0 * b.clock_mhz * 1e-3;
   if (b.dram_gbs > port_gbs * 1.0001) {
-    Fail("{}: dram.bandwidth_gbs {} exceeds what a {}-bit port carries at {} MHz ({:.1f} GB/s)",
-         name, b.dram_gbs, b.dram_port_bits, b.clock_mhz, port_gbs);
+    Fail("{}: dram.peak_gbs {} x efficiency {} exceeds what a {}-bit port carries at {} MHz ({:.1f} GB/s)",
+         name, b.dram_peak_gbs, b.dram_efficiency, b.dram_port_bits, b.clock_mhz, port_gbs);
   }
   if (j.contains("sources") && j["sources"].is_object()) {
     for (const auto& [k, v] : j["sources"].items()) {
@@ -138,7 +152,13 @@ nlohmann::json BoardJson(const Board& b) {
           {"pe_counting", b.pe_counting},
           {"word_bits", b.word_bits},
           {"dram_gbs", b.dram_gbs},
+          {"dram_peak_gbs", b.dram_peak_gbs},
+          {"dram_efficiency", b.dram_efficiency},
           {"onchip_bytes", b.onchip_bytes},
+          {"bram36", b.bram36},
+          {"uram", b.uram},
+          {"reserved_bram36", b.reserved_bram36},
+          {"lutram_bytes", b.lutram_bytes},
           {"static_watts", b.static_watts},
           {"full_watts", b.full_watts},
           {"peak_gops", b.peak_gops()}};

@@ -1,5 +1,6 @@
-// Blocking-batching choice: enumerate blocking number x batch size within the on-chip budget,
-// predict each with the performance model, pick the best for the objective.
+// Blocking-batching choice: enumerate the input part's mode x blocking number x batch size
+// within the on-chip budget, predict each with the performance model, pick the best for the
+// objective.
 #include <algorithm>
 #include <map>
 
@@ -25,14 +26,16 @@ bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
       return a.predicted_ms_per_batch < b.predicted_ms_per_batch;
     }
     if (a.predicted_gops != b.predicted_gops) return a.predicted_gops > b.predicted_gops;
-    return a.blocks < b.blocks;
+    if (a.blocks != b.blocks) return a.blocks < b.blocks;
+    return !a.input_hoisted && b.input_hoisted;
   }
   // Within 0.1% the smaller batch (lower latency) and then fewer blocks win.
   if (std::abs(a.predicted_gops - b.predicted_gops) > 1e-3 * std::max(a.predicted_gops, b.predicted_gops)) {
     return a.predicted_gops > b.predicted_gops;
   }
   if (a.batch != b.batch) return a.batch < b.batch;
-  return a.blocks < b.blocks;
+  if (a.blocks != b.blocks) return a.blocks < b.blocks;
+  return !a.input_hoisted && b.input_hoisted;
 }
 
 }  // namespace
@@ -55,22 +58,34 @@ PlanResult ChoosePlan(const LstmShape& s, const Board& board, const PlanRequest&
   }
   blocks = r.blocks ? std::vector<int>{*r.blocks} : BlockCandidates(s.hidden_size);
 
+  // Hoisted first: when nothing fits, the reason given is the per-step plan's at the smallest
+  // batch and the largest blocking number (the smallest footprint), the most telling one.
+  std::vector<InputMode> inputs;
+  if (r.input) {
+    inputs = {*r.input};
+  } else {
+    if (r.block_batch) inputs.push_back(InputMode::kHoisted);
+    inputs.push_back(InputMode::kPerStep);
+  }
+
   std::vector<Plan> feasible;
   std::string last_why;
-  for (int nb : blocks) {
-    for (int b : batches) {
-      std::string why;
-      std::optional<Plan> p = EvaluatePlan(s, board, b, nb, r.steps, r.block_batch, &why);
-      if (!p) {
-        last_why = why;
-        continue;
+  for (InputMode input : inputs) {
+    for (int nb : blocks) {
+      for (int b : batches) {
+        std::string why;
+        std::optional<Plan> p = EvaluatePlan(s, board, b, nb, r.steps, r.block_batch, &why, input);
+        if (!p) {
+          if (b == batches.front()) last_why = why;
+          continue;
+        }
+        if (r.max_latency_ms && p->predicted_ms_per_batch > *r.max_latency_ms) {
+          last_why = fmt::format("batch {} takes {:.3f} ms, above the latency bound of {} ms", b,
+                                 p->predicted_ms_per_batch, *r.max_latency_ms);
+          continue;
+        }
+        feasible.push_back(*p);
       }
-      if (r.max_latency_ms && p->predicted_ms_per_batch > *r.max_latency_ms) {
-        last_why = fmt::format("batch {} takes {:.3f} ms, above the latency bound of {} ms", b,
-                               p->predicted_ms_per_batch, *r.max_latency_ms);
-        continue;
-      }
-      feasible.push_back(*p);
     }
   }
   if (feasible.empty()) {

@@ -16,9 +16,9 @@ std::vector<int16_t> ColumnMajor(const std::vector<int16_t>& w, int64_t rows, in
 
 }  // namespace
 
-SimDatapath::SimDatapath(const QuantizedModel& m, const FixedInput& in, SaturationCounts* counts)
+SimDatapath::SimDatapath(const QuantizedModel& m, const FixedInput& in, bool hoisted, SaturationCounts* counts)
     : m_(m), in_(in), counts_(counts), T_(in.x.shape[0]), H_(m.shape.hidden_size),
-      rows_(m.shape.GateRows()), D_(m.shape.directions()) {
+      rows_(m.shape.GateRows()), D_(m.shape.directions()), hoisted_(hoisted) {
   const LstmShape& s = m.shape;
   for (int layer = 0; layer < s.num_layers; ++layer) {
     for (int dir = 0; dir < D_; ++dir) {
@@ -61,6 +61,7 @@ void SimDatapath::BeginCell(int layer, int dir) {
   reverse_ = m_.shape.RunsBackward(dir);
   acc_x_.assign(count_ * rows_, 0);
   acc_h_.assign(count_ * rows_, 0);
+  if (hoisted_) input_parts_.assign(T_ * count_ * rows_, 0);
   preact_.assign(rows_, 0);
   h_.resize(count_ * H_);
   c_.resize(count_ * H_);
@@ -76,6 +77,7 @@ int64_t SimDatapath::TimeIndex(int step, int64_t b) const {
 }
 
 void SimDatapath::Compute(const ScheduleOp& op) {
+  if (op.kind == ScheduleOp::kHoist) return Hoist(op);
   const int64_t cell = static_cast<int64_t>(op.layer) * D_ + op.direction;
   const int64_t features = layer_in_.shape[2];
   const int16_t* weights = (op.hidden ? wh_cols_ : wx_cols_)[cell].data();
@@ -94,6 +96,30 @@ void SimDatapath::Compute(const ScheduleOp& op) {
   }
 }
 
+// A W_x row block over (step, sample) rows, all its columns: each row's input part is final
+// here (the schedule covers every column in one op), so it is rounded with the bias now.
+void SimDatapath::Hoist(const ScheduleOp& op) {
+  const int64_t cell = static_cast<int64_t>(op.layer) * D_ + op.direction;
+  const CellDatapath& datapath = cells_[static_cast<size_t>(cell)];
+  const int64_t features = layer_in_.shape[2];
+  const int16_t* weights = wx_cols_[cell].data();
+  std::vector<int64_t> acc(op.row_end - op.row_begin);
+  for (int64_t g = op.rows_begin; g < op.rows_end; ++g) {
+    const int step = static_cast<int>(g / count_);
+    const int64_t b = g % count_, t = TimeIndex(step, b);
+    if (t < 0) continue;
+    std::fill(acc.begin(), acc.end(), 0);
+    const int16_t* x = layer_in_.ptr() + (t * count_ + b) * features;
+    for (int64_t j = op.col_begin; j < op.col_end; ++j) {
+      if (x[j] == 0) continue;
+      const int16_t* column = weights + j * rows_ + op.row_begin;
+      for (size_t r = 0; r < acc.size(); ++r) acc[r] += static_cast<int32_t>(column[r]) * x[j];
+    }
+    int64_t* out = input_parts_.data() + (g * rows_) + op.row_begin;
+    for (size_t r = 0; r < acc.size(); ++r) out[r] = datapath.InputPart(acc[r], op.row_begin + static_cast<int64_t>(r));
+  }
+}
+
 void SimDatapath::Tail(int step) {
   const CellDatapath& cell = cells_[static_cast<size_t>(layer_ * D_ + dir_)];
   for (int64_t b = 0; b < count_; ++b) {
@@ -101,7 +127,12 @@ void SimDatapath::Tail(int step) {
     if (t < 0) continue;
     int32_t* ax = acc_x_.data() + b * rows_;
     int32_t* ah = acc_h_.data() + b * rows_;
-    for (int64_t r = 0; r < rows_; ++r) preact_[r] = cell.Preactivation(ax[r], ah[r], r, counts_);
+    if (hoisted_) {
+      const int64_t* input_part = input_parts_.data() + (static_cast<int64_t>(step) * count_ + b) * rows_;
+      for (int64_t r = 0; r < rows_; ++r) preact_[r] = cell.PreactivationOfInputPart(input_part[r], ah[r], counts_);
+    } else {
+      for (int64_t r = 0; r < rows_; ++r) preact_[r] = cell.Preactivation(ax[r], ah[r], r, counts_);
+    }
     std::fill_n(ax, rows_, 0);
     std::fill_n(ah, rows_, 0);
     cell.Tail(preact_.data(), c_.data() + b * H_, h_.data() + b * H_, counts_);

@@ -14,12 +14,12 @@ namespace sbe::sim {
 
 class SimDatapath {
  public:
-  SimDatapath(const QuantizedModel& model, const FixedInput& input, SaturationCounts* counts);
+  SimDatapath(const QuantizedModel& model, const FixedInput& input, bool hoisted, SaturationCounts* counts);
 
   // The samples [first, first + count) of the input form the next batch.
   void BeginBatch(int64_t first, int64_t count);
   void BeginCell(int layer, int dir);
-  void Compute(const ScheduleOp& op);
+  void Compute(const ScheduleOp& op);  // kCompute and kHoist
   void Tail(int step);
   // After the last cell of the batch: its y, h_n and c_n go to the output.
   void EndBatch();
@@ -27,6 +27,7 @@ class SimDatapath {
   FixedOutput TakeOutput() { return std::move(out_); }
 
  private:
+  void Hoist(const ScheduleOp& op);
   // Time index step `step` of sample b reads and writes (reverse directions run backwards
   // over each sample's own length); -1 past the sample's length.
   int64_t TimeIndex(int step, int64_t b) const;
@@ -45,7 +46,9 @@ class SimDatapath {
   int layer_ = -1, dir_ = -1;
   bool reverse_ = false;
   std::vector<CellDatapath> cells_;
+  bool hoisted_;
   std::vector<int32_t> acc_x_, acc_h_;  // (count, 4H)
+  std::vector<int64_t> input_parts_;   // hoisted: (steps, count, 4H), each row's InputPart
   std::vector<int16_t> h_, preact_;     // (count, H), (4H)
   std::vector<int32_t> c_;              // (count, H)
 };

@@ -17,6 +17,25 @@ nlohmann::json StallJson(const StallCycles& s) {
           {"total", s.total()}};
 }
 
+// Every PE-cycle of the run, N_pe x cycles, split into what it did: a useful multiply-add, a
+// lane a lockstep group left empty, a row PE an item left without a row, or a cycle the whole
+// array waited (the stalls). The shares add up to 1; "useful" is the PE utilisation.
+nlohmann::json PeCyclesJson(const SimResult& r, int64_t n_pe) {
+  const double total = static_cast<double>(n_pe) * static_cast<double>(r.cycles);
+  auto share = [&](int64_t v) { return total > 0 ? static_cast<double>(v) / total : 0.0; };
+  const int64_t stalled = n_pe * r.stalls.total();
+  return {{"total", n_pe * r.cycles},
+          {"useful", r.macs},
+          {"idle_lanes", r.idle_lane_pe_cycles},
+          {"idle_rows", r.idle_row_pe_cycles},
+          {"stalled", stalled},
+          {"shares",
+           {{"useful", share(r.macs)},
+            {"idle_lanes", share(r.idle_lane_pe_cycles)},
+            {"idle_rows", share(r.idle_row_pe_cycles)},
+            {"stalled", share(stalled)}}}};
+}
+
 class SimExecutor final : public FixedPointExecutor {
  public:
   SimExecutor(const LstmModel& model, const ExecutorOptions& options)
@@ -46,12 +65,15 @@ class SimExecutor final : public FixedPointExecutor {
                           {"dram_utilization", r.dram_utilization},
                           {"busy_cycles", r.busy_cycles},
                           {"stall_cycles", StallJson(r.stalls)},
+                          {"pe_cycles", PeCyclesJson(r, board_.macs_per_cycle)},
                           {"dram_read_bytes", r.dram_read_bytes},
                           {"dram_write_bytes", r.dram_write_bytes},
                           {"buffers",
                            {{"weight_slot_bytes", r.buffers.weight_slot_bytes},
                             {"state_bytes", r.buffers.state_bytes},
-                            {"capacity_bytes", r.buffers.capacity_bytes}}},
+                            {"capacity_bytes", r.buffers.capacity_bytes},
+                            {"accumulator_bytes", r.buffers.accumulator_bytes},
+                            {"accumulator_capacity_bytes", r.buffers.accumulator_capacity_bytes}}},
                           {"sim_over_plan_gops", r.gops / r.plan.predicted_gops},
                           {"values_computed", sim_.compute_values}};
     if (!trace_path_.empty()) {
@@ -66,6 +88,13 @@ class SimExecutor final : public FixedPointExecutor {
   FixedOutput RunFixed(const FixedInput& x, SaturationCounts* counts) override {
     PlanRequest request = request_;
     request.steps = static_cast<int>(std::min<int64_t>(x.x.shape[0], INT32_MAX));
+    // The row-wise baseline is the paper's comparison point: its input part runs per step.
+    if (sim_.arch == Architecture::kBaseline) {
+      if (request.input == InputMode::kHoisted) {
+        Fail("the baseline array computes the input part per step: it cannot run it hoisted");
+      }
+      request.input = InputMode::kPerStep;
+    }
     const Plan plan = ChoosePlan(quantized().shape, board_, request).best;
     result_ = Simulate(quantized(), board_, plan, x, sim_);
     if (!trace_path_.empty()) WriteChromeTrace(*result_, board_, trace_path_);

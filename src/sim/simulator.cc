@@ -3,6 +3,7 @@
 // Nothing here computes a time from a formula over the whole run: every cycle count is the
 // outcome of the ops, their dependencies and the resources they wait for.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 
@@ -26,40 +27,54 @@ enum Track { kDramTrack = 0, kPeTrack = 1, kTailTrack = 2 };
 
 // Sizes every buffer the schedule uses and checks them against the board.
 BufferUse SizeBuffers(const Schedule& schedule, const Board& board) {
-  const LstmShape& s = schedule.shape;
   const int64_t word = board.word_bits / 8;
   std::map<int, int64_t> slot_bytes;
   for (const ScheduleOp& op : schedule.ops) {
     if (op.kind != ScheduleOp::kLoad) continue;
     int64_t& bytes = slot_bytes[op.slot];
-    bytes = std::max(bytes, s.GateRows() * (op.col_end - op.col_begin) * word);
+    bytes = std::max(bytes, (op.row_end - op.row_begin) * (op.col_end - op.col_begin) * word);
   }
   BufferUse use;
   for (const auto& [slot, bytes] : slot_bytes) use.weight_slot_bytes += bytes;
-  use.state_bytes = schedule.plan.batch * StateBytesPerSample(s, board);
+  use.state_bytes = schedule.plan.onchip_state_bytes;
   use.capacity_bytes = board.onchip_bytes;
+  use.accumulator_bytes = schedule.plan.pe.accumulator_bytes;
+  use.accumulator_capacity_bytes = AccumulatorCapacity(board);
   if (use.weight_slot_bytes + use.state_bytes > use.capacity_bytes) {
     Fail("plan {} does not fit the buffers of board {}: {} bytes of weight slots and {} bytes of "
          "state for {} samples, but {} bytes on-chip",
          schedule.plan.ToString(), board.name, use.weight_slot_bytes, use.state_bytes,
          schedule.plan.batch, use.capacity_bytes);
   }
+  if (const auto why = CheckMemoryBlocks(board, use.weight_slot_bytes, use.state_bytes)) {
+    Fail("plan {} does not fit the memory blocks of board {}: {}", schedule.plan.ToString(), board.name, *why);
+  }
+  if (use.accumulator_bytes > use.accumulator_capacity_bytes) {
+    Fail("plan {} does not fit board {}: its partial sums need {} bytes of distributed RAM, the accumulators "
+         "may take {}", schedule.plan.ToString(), board.name, use.accumulator_bytes, use.accumulator_capacity_bytes);
+  }
   return use;
 }
 
 class Controller {
  public:
-  Controller(const QuantizedModel& m, const Board& board, const FixedInput& in,
+  Controller(const QuantizedModel& m, const Board& board, const Plan& plan, const FixedInput& in,
              const SimOptions& opt, SimResult* result)
-      : m_(m), board_(board), opt_(opt), r_(result), dram_(board), pe_(board, m.shape.GateRows()),
+      : m_(m), board_(board), plan_(plan), opt_(opt), r_(result), dram_(board),
+        // Partial-sum sets: the batch's samples, then the hoisted input part's (step, sample) rows.
+        pe_(board, plan.pe, plan.batch * (1 + in.x.shape[0])),
         tail_(board, m.shape.hidden_size), word_(board.word_bits / 8), T_(in.x.shape[0]) {
-    if (opt.compute_values) datapath_.emplace(m, in, &r_->saturation);
+    if (opt.compute_values) datapath_.emplace(m, in, plan.input_hoisted, &r_->saturation);
     // Each time index of each layer's output: when it is in DRAM (for the next layer's x).
     written_.assign(m.shape.num_layers, std::vector<int64_t>(T_, 0));
   }
 
   void RunBatch(const Schedule& sched, int64_t first) {
     const int64_t B = sched.plan.batch;
+    // The tail adds the partial sums of the lanes a sample is spread over in a tree.
+    const int64_t interleaved = sched.plan.block_batch ? B : 1;
+    reduction_ = static_cast<int64_t>(
+        std::ceil(std::log2(static_cast<double>(LanesPerSample(interleaved, plan_.pe.lanes)))));
     if (datapath_) datapath_->BeginBatch(first, B);
     int cell = -1;
     for (const ScheduleOp& op : sched.ops) {
@@ -72,6 +87,7 @@ class Controller {
       switch (op.kind) {
         case ScheduleOp::kLoad: Load(op); break;
         case ScheduleOp::kCompute: Compute(op); break;
+        case ScheduleOp::kHoist: Hoist(op, B); break;
         case ScheduleOp::kTail: Tail(op, B); break;
       }
     }
@@ -83,6 +99,8 @@ class Controller {
     pe_.Drain(end);
     r_->cycles = end;
     r_->busy_cycles = pe_.busy_cycles();
+    r_->idle_lane_pe_cycles = pe_.idle_lane_pe_cycles();
+    r_->idle_row_pe_cycles = pe_.idle_row_pe_cycles();
     r_->stalls = pe_.stalls();
     r_->dram_read_bytes = dram_.read_bytes();
     r_->dram_write_bytes = dram_.write_bytes();
@@ -118,8 +136,24 @@ class Controller {
     x_ready_[0] = x_ready_[1] = 0;
     x_buffer_free_[0] = x_buffer_free_[1] = 0;
     step_barrier_ = 0;
+    hoist_done_ = 0;
     if (datapath_) datapath_->BeginCell(op.layer, op.direction);
-    FetchInput(0, B);  // before the cell's weights: the first columns need it at once
+    if (plan_.input_hoisted) {
+      FetchAllInputs(B);
+    } else {
+      FetchInput(0, B);  // before the cell's weights: the first columns need it at once
+    }
+  }
+
+  // Hoisted: every step's x of the batch at once, into the buffer the input part reads; deeper
+  // layers wait for the whole output of the layer before.
+  void FetchAllInputs(int64_t B) {
+    const int64_t I = m_.shape.LayerInputSize(layer_);
+    int64_t earliest = 0;
+    if (layer_ > 0) earliest = *std::max_element(written_[layer_ - 1].begin(), written_[layer_ - 1].end());
+    const DramChannel::Transfer t = dram_.Read(earliest, T_ * B * I * word_);
+    x_ready_[0] = x_ready_[1] = t.done;
+    Record(fmt::format("x l{} all steps", layer_), kDramTrack, t.start, t.done);
   }
 
   // The time index step `step` reads: the input sequence runs backwards in reverse cells.
@@ -140,11 +174,12 @@ class Controller {
 
   void BeginStep(const ScheduleOp& op, int64_t B) {
     step_ = op.step;
-    FetchInput(step_ + 1, B);
+    if (!plan_.input_hoisted) FetchInput(step_ + 1, B);
   }
 
   void Load(const ScheduleOp& op) {
-    const int64_t column_bytes = m_.shape.GateRows() * word_;
+    // Blocks are column-major: a column of the block's rows after another.
+    const int64_t column_bytes = (op.row_end - op.row_begin) * word_;
     const int64_t bytes = column_bytes * (op.col_end - op.col_begin);
     // A slot is refilled once the last computation reading it is done (ping-pong).
     const DramChannel::Transfer t = dram_.Read(slot_free_[op.slot], bytes);
@@ -165,13 +200,19 @@ class Controller {
     if (!baseline) {
       // Column-wise: column j of every sample, then column j + 1; each (column, sample) item
       // waits for its weight column and for its element of x_t or h_{t-1}.
+      // Item (c, b) of the step's column c (W_x's, then W_h's) goes to lane (c x n + b), n the
+      // samples interleaved (the batch, or one sample at a time without block-batch).
+      const int64_t first_column = op.hidden ? m_.shape.LayerInputSize(op.layer) : 0;
+      const int64_t interleaved = op.batch_end - op.batch_begin;
       for (int64_t j = op.col_begin; j < op.col_end; ++j) {
         const int64_t w = dram_.ArrivalOf(slot.transfer, (j - op.col_begin + 1) * slot.column_bytes);
         for (int64_t b = op.batch_begin; b < op.batch_end; ++b) {
           const int64_t operand = op.hidden ? h_ready_[b * H + j] : x_ready_[op.step % 2];
           const StallCause cause = w >= operand ? StallCause::kWeights
                                    : op.hidden ? StallCause::kRecurrence : StallCause::kInput;
-          const int64_t done = pe_.IssueColumn(std::max(w, operand), cause);
+          const int64_t lane = (first_column + j) * interleaved + (b - op.batch_begin);
+          const int64_t done = pe_.IssueColumn(std::max(w, operand), cause, b, lane, plan_.pe.cycles_per_item,
+                                               m_.shape.GateRows());
           if (begin < 0) begin = done - 1;
           last_done_[b] = done;
           end = done;
@@ -190,7 +231,7 @@ class Controller {
         const StallCause cause = ready == step_barrier_ ? StallCause::kBarrier
                                  : ready == slot.block_done ? StallCause::kWeights
                                  : op.hidden ? StallCause::kRecurrence : StallCause::kInput;
-        const PeArray::Span pass = pe_.IssueRowWise(ready, cause, cols);
+        const PeArray::Span pass = pe_.IssueRowWise(ready, cause, m_.shape.GateRows(), cols);
         if (begin < 0) begin = pass.start;
         last_done_[b] = pass.end;
         end = pass.end;
@@ -205,16 +246,52 @@ class Controller {
     if (datapath_) datapath_->Compute(op);
   }
 
+  // The hoisted input part: per column of the W_x row block, an item for each (step, sample)
+  // row of the group, each into its own partial sums (sets after the batch's samples). The
+  // rows' input parts are final a MAC pipeline after their last column.
+  void Hoist(const ScheduleOp& op, int64_t B) {
+    const auto found = slots_.find(op.slot);
+    if (found == slots_.end()) Fail("internal: schedule computes from slot {} before loading it", op.slot);
+    const Slot& slot = found->second;
+    const int64_t rows = op.row_end - op.row_begin;
+    const int64_t cycles = (rows + plan_.pe.row_lanes - 1) / plan_.pe.row_lanes;
+    int64_t begin = -1, end = 0;
+    for (int64_t j = op.col_begin; j < op.col_end; ++j) {
+      const int64_t w = dram_.ArrivalOf(slot.transfer, (j - op.col_begin + 1) * slot.column_bytes);
+      const int64_t ready = std::max(w, x_ready_[0]);
+      const StallCause cause = w >= x_ready_[0] ? StallCause::kWeights : StallCause::kInput;
+      for (int64_t g = op.rows_begin; g < op.rows_end; ++g) {
+        const int64_t lane = j * (op.rows_end - op.rows_begin) + (g - op.rows_begin);
+        end = pe_.IssueColumn(ready, cause, B + g, lane, cycles, rows);
+        if (begin < 0) begin = end - cycles;
+      }
+    }
+    slot_free_[op.slot] = std::max(slot_free_[op.slot], end);
+    hoist_done_ = std::max(hoist_done_, end + board_.mac_latency);
+    r_->macs += rows * (op.col_end - op.col_begin) * (op.rows_end - op.rows_begin);
+    Record(fmt::format("hoist W_x l{} d{} rows [{}, {}) block {}", op.layer, op.direction, op.rows_begin,
+                       op.rows_end, op.block),
+           kPeTrack, begin, end);
+    if (datapath_) datapath_->Compute(op);
+  }
+
   // Each sample's pre-activations exist a MAC pipeline after its last column; the tail turns
   // them into h_t element by element, and h_t goes to DRAM as the layer's output.
   void Tail(const ScheduleOp& op, int64_t B) {
     const int64_t H = m_.shape.hidden_size;
-    int64_t first = -1, last = 0;
+    // Each sample's pre-activations: its hidden part's last product through the MAC pipeline
+    // and the lanes' adder tree; the hoisted input part is ready once the input phase is.
+    const bool stall_free = opt_.arch == Architecture::kStallFree;
+    std::vector<int64_t> preact(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; ++b) {
-      const int64_t preact_ready = last_done_[b] + board_.mac_latency;
-      const int64_t start = std::max(tail_.free(), preact_ready);
-      if (first < 0) first = start;
-      last = std::max(last, tail_.Process(preact_ready, &h_ready_[b * H]));
+      preact[b] = std::max(last_done_[b] + board_.mac_latency + (stall_free ? reduction_ : 0), hoist_done_);
+    }
+    const int64_t first = std::max(tail_.free(), *std::min_element(preact.begin(), preact.end()));
+    int64_t last = 0;
+    if (stall_free) {
+      last = tail_.ProcessInterleaved(preact, h_ready_.data());
+    } else {
+      for (int64_t b = 0; b < B; ++b) last = std::max(last, tail_.Process(preact[b], &h_ready_[b * H]));
     }
     tail_done_ = std::max(tail_done_, last);
     step_barrier_ = last;  // the baseline's next step waits for all of h_t
@@ -233,6 +310,7 @@ class Controller {
 
   const QuantizedModel& m_;
   const Board& board_;
+  const Plan& plan_;
   const SimOptions& opt_;
   SimResult* r_;
   DramChannel dram_;
@@ -240,6 +318,7 @@ class Controller {
   TailUnit tail_;
   std::optional<SimDatapath> datapath_;
   const int64_t word_, T_;
+  int64_t reduction_ = 0;  // the depth of the lanes' adder tree, for the batch being run
 
   std::map<int, Slot> slots_;
   std::map<int, int64_t> slot_free_;
@@ -249,6 +328,7 @@ class Controller {
   std::vector<int64_t> h_ready_, last_done_;
   int64_t x_ready_[2] = {0, 0}, x_buffer_free_[2] = {0, 0}, step_barrier_ = 0;
   int64_t tail_done_ = 0, last_write_ = 0;
+  int64_t hoist_done_ = 0;  // hoisted: the cycle the cell's input parts are all final
 };
 
 }  // namespace
@@ -265,6 +345,9 @@ SimResult Simulate(const QuantizedModel& m, const Board& board, const Plan& plan
   if (T < 1 || samples < 1) Fail("simulate: the input has no steps or no samples");
   if (plan.batch < 1) Fail("simulate: batch {} must be at least 1", plan.batch);
   if (plan.steps != T) Fail("simulate: the plan is for {} steps, the input has {}", plan.steps, T);
+  if (plan.input_hoisted && opt.arch == Architecture::kBaseline) {
+    Fail("simulate: the row-wise baseline computes the input part per step; plan it with the input part per step");
+  }
   if (board.word_bits != 16) {
     Fail("board {}: the simulator models the 16-bit datapath, not {}-bit words", board.name, board.word_bits);
   }
@@ -276,7 +359,7 @@ SimResult Simulate(const QuantizedModel& m, const Board& board, const Plan& plan
   r.steps = T;
   const Schedule full = BuildSchedule(s, plan);
   r.buffers = sim::SizeBuffers(full, board);
-  sim::Controller control(m, board, in, opt, &r);
+  sim::Controller control(m, board, full.plan, in, opt, &r);
   for (int64_t first = 0; first < samples; first += plan.batch) {
     const int64_t count = std::min<int64_t>(plan.batch, samples - first);
     if (count == plan.batch) {

@@ -31,12 +31,18 @@ TEST(PaperEquations, CasesMeetAtTheirBoundary) {
   EXPECT_NEAR(PaperCase3(n_pe, n_t, 7, 0.0), n_t, 1e-9);
 }
 
+// A z7045 with other figures: BRAM36 blocks for `onchip_bytes`, and distributed RAM enough
+// that the accumulators never limit (the tests of that limit use the real boards).
 Board TestBoard(int64_t macs, double gbs, int64_t onchip_bytes) {
   Board b = LoadBoard("z7045");
   b.macs_per_cycle = macs;
   b.dram_gbs = gbs;
   b.dram_port_bits = 1 << 15;
   b.onchip_bytes = onchip_bytes;
+  b.bram36 = onchip_bytes / kBram36Bytes;
+  b.reserved_bram36 = 0;
+  b.uram = 0;
+  b.lutram_bytes = int64_t{1} << 30;
   return b;
 }
 
@@ -74,6 +80,7 @@ TEST(Planner, AModelThatFitsOnChipKeepsItsWeightsResidentForLongSequences) {
   PlanRequest r;
   r.steps = 1000;
   r.objective = Objective::kLatency;
+  r.input = InputMode::kPerStep;
   const Plan p = ChoosePlan(s, LoadBoard("vx690t"), r).best;
   EXPECT_EQ(p.hidden_case, 1);
   EXPECT_EQ(p.input_case, 1);
@@ -82,18 +89,111 @@ TEST(Planner, AModelThatFitsOnChipKeepsItsWeightsResidentForLongSequences) {
 
 TEST(Planner, StreamedWeightsAreMemoryBoundAtBatchOneAndReusedWithBatch) {
   const LstmShape s = MakePreset("deepbench-2048", 0).shape;
-  const Board z = LoadBoard("z7045");  // 16 MiB of weights against 2.4 MiB on-chip: case 3
+  const Board z = LoadBoard("z7045");  // 16 MiB of weights against 2.1 MiB on-chip: case 3
   const auto one = EvaluatePlan(s, z, 1, 64, 25, true);
-  const auto many = EvaluatePlan(s, z, 16, 64, 25, true);
-  const auto baseline = EvaluatePlan(s, z, 16, 64, 25, false);
+  const auto many = EvaluatePlan(s, z, 4, 64, 25, true);
+  const auto baseline = EvaluatePlan(s, z, 4, 64, 25, false);
   ASSERT_TRUE(one && many && baseline);
   EXPECT_EQ(one->hidden_case, 3);
   EXPECT_EQ(one->bound, "memory");
   // Memory bound at batch 1: about B * N_t MACs per cycle (eq. 3), 2 ops each.
   EXPECT_NEAR(one->predicted_gops, 2 * z.words_per_cycle() * z.clock_mhz * 1e-3, 0.02 * one->predicted_gops);
-  EXPECT_GT(many->predicted_gops, 10 * one->predicted_gops);
-  // Without block-batch every sample fetches the weights again: no gain from batching.
+  EXPECT_NEAR(*one->paper_gops, one->predicted_gops, 0.02 * one->predicted_gops);
+  EXPECT_GT(many->predicted_gops, 3.5 * one->predicted_gops);
+  // Without block-batch every sample fetches the weights again: no gain from batching, and
+  // the paper's alpha is 0 (eq. 6 is then N_t whatever the batch).
   EXPECT_NEAR(baseline->predicted_gops, one->predicted_gops, 0.02 * one->predicted_gops);
+  EXPECT_DOUBLE_EQ(many->alpha, 1.0);
+  EXPECT_DOUBLE_EQ(baseline->alpha, 0.0);
+  EXPECT_NEAR(*baseline->paper_gops, 2 * z.words_per_cycle() * z.clock_mhz * 1e-3, 1e-9);
+  // The 4H x B partial sums bound the batch: at 8 samples those of 8192 rows, in two sets
+  // (512 KiB), do not fit the distributed RAM the accumulators may take (341 KiB).
+  std::string why;
+  EXPECT_FALSE(EvaluatePlan(s, z, 8, 64, 25, true, &why));
+  EXPECT_NE(why.find("distributed RAM"), std::string::npos) << why;
+}
+
+TEST(Planner, CaseTwoStreamsBothHiddenBlocksEveryStep) {
+  // The paper's case 2: W_h in two blocks through the ping-pong slots, reloaded every step; case
+  // 1 keeps it resident (loaded once per batch) beside W_x's slots. So case 2 holds less on chip
+  // and moves W_h every step.
+  const LstmShape s = MakePreset("lrcn", 0).shape;
+  const Board z = LoadBoard("z7045");
+  const auto one = EvaluatePlan(s, z, 8, 1, 32, true, nullptr, InputMode::kPerStep);
+  const auto two = EvaluatePlan(s, z, 8, 2, 32, true, nullptr, InputMode::kPerStep);
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->hidden_case, 1);
+  EXPECT_EQ(two->hidden_case, 2);
+  const int64_t hidden_words = s.GateRows() * s.hidden_size;
+  EXPECT_LT(two->onchip_weight_bytes, one->onchip_weight_bytes);
+  EXPECT_EQ(two->reused_words_per_step - one->reused_words_per_step, hidden_words);
+  EXPECT_GT(one->load_cycles, two->load_cycles);
+  // And the schedules say so: W_h loaded once before step 0, or both blocks at every step.
+  auto hidden_loads = [](const Schedule& sc) {
+    int before = 0, per_step = 0;
+    for (const ScheduleOp& op : sc.ops) {
+      if (op.kind == ScheduleOp::kLoad && op.hidden) ++(op.step < 0 ? before : per_step);
+    }
+    return std::pair(before, per_step);
+  };
+  EXPECT_EQ(hidden_loads(BuildSchedule(s, *one)), std::pair(1, 0));
+  EXPECT_EQ(hidden_loads(BuildSchedule(s, *two)), std::pair(0, 2 * 32));
+}
+
+TEST(Planner, HoistingTheInputPartMakesTheLrcnNearlyComputeBoundAtBatchOne) {
+  // W_x is 87.5% of the LRCN's weights. Per step at batch 1 the Z7045 streams it every step
+  // (W_h resident); hoisted, W_x streams once for all 32 steps.
+  const LstmShape s = MakePreset("lrcn", 0).shape;
+  const Board z = LoadBoard("z7045");
+  PlanRequest r;
+  r.steps = 32;
+  r.batch = 1;
+  const Plan best = ChoosePlan(s, z, r).best;
+  EXPECT_TRUE(best.input_hoisted);
+  EXPECT_GE(best.predicted_gops, 0.75 * z.peak_gops());
+  EXPECT_FALSE(best.paper_gops);  // the paper's equations do not describe it
+  r.input = InputMode::kPerStep;
+  const Plan per_step = ChoosePlan(s, z, r).best;
+  EXPECT_EQ(per_step.bound, "memory");
+  EXPECT_LT(per_step.predicted_gops, 0.5 * best.predicted_gops);
+  // Words moved per batch: an order of magnitude fewer.
+  EXPECT_GT(per_step.reused_words_per_step, 10 * best.reused_words_per_step);
+  // The schedule hoists every row block for every (step, sample) row before the recurrence.
+  const Schedule sched = BuildSchedule(s, best);
+  EXPECT_NO_THROW(CheckSchedule(sched));
+  size_t last_hoist = 0, first_hidden = sched.ops.size();
+  for (size_t n = 0; n < sched.ops.size(); ++n) {
+    if (sched.ops[n].kind == ScheduleOp::kHoist) last_hoist = n;
+    if (sched.ops[n].kind == ScheduleOp::kCompute) first_hidden = std::min(first_hidden, n);
+  }
+  EXPECT_LT(last_hoist, first_hidden);
+}
+
+TEST(Planner, RefusesPlansBeyondTheMemoryPortsOrTheUsableCapacity) {
+  const Board v = LoadBoard("vx690t");
+  // Ports: 2048 weights a cycle at 4 words a 72-bit port need 512 blocks, whatever the bytes.
+  Board wide = v;
+  wide.macs_per_cycle = 8192;
+  const auto ports = CheckMemoryBlocks(wide, 1 << 20, 1 << 20);
+  ASSERT_TRUE(ports);
+  EXPECT_NE(ports->find("2048"), std::string::npos) << *ports;
+  EXPECT_NE(ports->find("1454"), std::string::npos) << *ports;
+  EXPECT_FALSE(CheckMemoryBlocks(v, 1 << 20, 1 << 20));
+  // Capacity: 4096 usable bytes a BRAM36, not 4608: 1454 blocks hold 5,955,584 bytes.
+  EXPECT_FALSE(CheckMemoryBlocks(v, 5955584 - 8192, 8192));
+  const auto full = CheckMemoryBlocks(v, 5955584 - 8192, 8192 + 1);
+  ASSERT_TRUE(full);
+  EXPECT_NE(full->find("1455"), std::string::npos) << *full;
+  // The planner refuses with the numbers.
+  const LstmShape s = MakePreset("lrcn", 0).shape;
+  PlanRequest r;
+  r.steps = 32;
+  try {
+    ChoosePlan(s, wide, r);
+    FAIL() << "8192 PEs cannot be fed by 1454 memory blocks";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("2048"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Planner, RefusesWhatCannotFit) {
@@ -129,6 +229,7 @@ struct ScheduleCase {
   LstmShape shape;
   int batch, blocks, steps;
   bool block_batch;
+  InputMode input = InputMode::kPerStep;
 };
 
 class ScheduleReplay : public ::testing::TestWithParam<ScheduleCase> {};
@@ -136,8 +237,11 @@ class ScheduleReplay : public ::testing::TestWithParam<ScheduleCase> {};
 TEST_P(ScheduleReplay, CoversEveryWeightExactlyOncePerSample) {
   const ScheduleCase& c = GetParam();
   // A small board forces streaming (case 3) for the larger shapes.
-  const auto plan = EvaluatePlan(c.shape, TestBoard(64, 4, 256 << 10), c.batch, c.blocks, c.steps, c.block_batch);
-  ASSERT_TRUE(plan);
+  std::string why;
+  const auto plan =
+      EvaluatePlan(c.shape, TestBoard(64, 4, 256 << 10), c.batch, c.blocks, c.steps, c.block_batch, &why, c.input);
+  ASSERT_TRUE(plan) << why;
+  EXPECT_EQ(plan->input_hoisted, c.input == InputMode::kHoisted);
   const Schedule sched = BuildSchedule(c.shape, *plan);
   EXPECT_NO_THROW(CheckSchedule(sched)) << plan->ToString();
 }
@@ -148,7 +252,11 @@ INSTANTIATE_TEST_SUITE_P(
                       ScheduleCase{{13, 11, 2, true, true}, 2, 2, 3, true},
                       ScheduleCase{{97, 61, 1, false, true}, 5, 7, 3, true},
                       ScheduleCase{{300, 127, 2, true, false}, 3, 13, 2, true},
-                      ScheduleCase{{31, 17, 3, false, true}, 4, 5, 2, false}));
+                      ScheduleCase{{31, 17, 3, false, true}, 4, 5, 2, false},
+                      ScheduleCase{{7, 5, 1, false, true}, 3, 1, 4, true, InputMode::kHoisted},
+                      ScheduleCase{{97, 61, 1, false, true}, 5, 7, 3, true, InputMode::kHoisted},
+                      ScheduleCase{{300, 127, 2, true, false}, 3, 13, 2, true, InputMode::kHoisted},
+                      ScheduleCase{{13, 11, 2, true, true}, 1, 2, 5, true, InputMode::kHoisted}));
 
 TEST(ScheduleReplay, CatchesMissingDuplicatedAndMisplacedWork) {
   const LstmShape s{9, 7, 1, false, true};
@@ -171,6 +279,19 @@ TEST(ScheduleReplay, CatchesMissingDuplicatedAndMisplacedWork) {
   Schedule wrong_slot = good;
   wrong_slot.ops[n].slot ^= 1;
   EXPECT_THROW(CheckSchedule(wrong_slot), Error);
+  // Hoisted: a (step, sample) row group left out, or done twice.
+  const auto hoisted = EvaluatePlan(s, TestBoard(64, 4, 256 << 10), 2, 3, 2, true, nullptr, InputMode::kHoisted);
+  ASSERT_TRUE(hoisted);
+  const Schedule h = BuildSchedule(s, *hoisted);
+  EXPECT_NO_THROW(CheckSchedule(h));
+  size_t k = 0;
+  while (h.ops[k].kind != ScheduleOp::kHoist) ++k;
+  Schedule no_rows = h;
+  no_rows.ops.erase(no_rows.ops.begin() + static_cast<std::ptrdiff_t>(k));
+  EXPECT_THROW(CheckSchedule(no_rows), Error);
+  Schedule rows_twice = h;
+  rows_twice.ops.insert(rows_twice.ops.begin() + static_cast<std::ptrdiff_t>(k), h.ops[k]);
+  EXPECT_THROW(CheckSchedule(rows_twice), Error);
 }
 
 }  // namespace

@@ -33,12 +33,12 @@ Board SmallBoard(int64_t onchip_bytes = 6000) {
 
 // The simulator as a fixed-point executor: its plan on `board` with `blocks` and `batch`.
 testing::FixedRunner SimulatorRunner(Board board, int blocks, int batch, Architecture arch,
-                                     bool block_batch = true) {
+                                     bool block_batch = true, InputMode input = InputMode::kPerStep) {
   return [=](const QuantizedModel& q, const FixedInput& x) {
     const int nb = std::min<int>(blocks, static_cast<int>(q.shape.hidden_size));
     std::string why;
     const auto plan = EvaluatePlan(q.shape, board, batch, nb, static_cast<int>(x.x.shape[0]),
-                                   block_batch, &why);
+                                   block_batch, &why, input);
     if (!plan) throw Error("test plan does not fit: " + why);
     SimOptions o;
     o.arch = arch;
@@ -49,6 +49,11 @@ testing::FixedRunner SimulatorRunner(Board board, int blocks, int batch, Archite
 TEST(Simulator, BitExactOnTheGoldenFixturesStallFree) {
   testing::ExpectBitExactOnGoldenFixtures(
       SimulatorRunner(LoadBoard("vx690t"), 3, 2, Architecture::kStallFree));
+}
+
+TEST(Simulator, BitExactOnTheGoldenFixturesWithTheInputPartHoisted) {
+  testing::ExpectBitExactOnGoldenFixtures(SimulatorRunner(LoadBoard("z7045"), 2, 2, Architecture::kStallFree, true,
+                                                          InputMode::kHoisted));
 }
 
 TEST(Simulator, BitExactOnTheGoldenFixturesBaselineNonBlockBatch) {
@@ -72,36 +77,40 @@ TEST_P(SimulatorVsGolden, SameIntegersAndConsistentCycles) {
   const FixedInput x = RandomFixedInput(q, c.steps, c.samples, 5 + c.shape.input_size, c.lengths);
   const FixedOutput want = RunGolden(q, x);
   const Board board = SmallBoard(1 << 20);
-  std::string why;
-  const auto plan = EvaluatePlan(q.shape, board, c.batch, c.blocks, static_cast<int>(c.steps),
-                                 c.block_batch, &why);
-  ASSERT_TRUE(plan) << why;
-  CheckSchedule(BuildSchedule(q.shape, *plan));
-  int64_t stall_free_cycles = 0;
-  for (Architecture arch : {Architecture::kStallFree, Architecture::kBaseline}) {
-    SCOPED_TRACE(ArchitectureName(arch));
-    SimOptions o;
-    o.arch = arch;
-    const SimResult r = Simulate(q, board, *plan, x, o);
-    ExpectSameIntegers(r.output, want);
-    // Every cycle is either issuing or charged to a cause.
-    EXPECT_EQ(r.cycles, r.busy_cycles + r.stalls.total());
-    // Neither the PE array nor DRAM can beat its peak.
-    EXPECT_GE(static_cast<double>(r.cycles) * board.macs_per_cycle, static_cast<double>(r.macs));
-    EXPECT_LE(r.pe_utilization, 1.0);
-    EXPECT_LE(r.dram_utilization, 1.0 + 1e-9);
-    EXPECT_EQ(r.batches, (c.samples + c.batch - 1) / c.batch);
-    // Timing does not depend on the values.
-    o.compute_values = false;
-    EXPECT_EQ(Simulate(q, board, *plan, x, o).cycles, r.cycles);
-    if (arch == Architecture::kStallFree) {
-      stall_free_cycles = r.cycles;
-      EXPECT_EQ(r.stalls.accumulator + r.stalls.barrier, 0);
-    } else if (c.shape.input_size > 1) {  // a one-column dot product has no second add
-      EXPECT_GT(r.cycles, stall_free_cycles);
-      EXPECT_GT(r.stalls.accumulator, 0);
-    } else {
-      EXPECT_GE(r.cycles, stall_free_cycles);
+  std::vector<InputMode> inputs = {InputMode::kPerStep};
+  if (c.block_batch) inputs.push_back(InputMode::kHoisted);
+  for (InputMode input : inputs) {
+    SCOPED_TRACE(InputModeName(input));
+    std::string why;
+    const auto plan = EvaluatePlan(q.shape, board, c.batch, c.blocks, static_cast<int>(c.steps), c.block_batch,
+                                   &why, input);
+    ASSERT_TRUE(plan) << why;
+    CheckSchedule(BuildSchedule(q.shape, *plan));
+    for (Architecture arch : {Architecture::kStallFree, Architecture::kBaseline}) {
+      if (arch == Architecture::kBaseline && input == InputMode::kHoisted) continue;  // row-wise has no input phase
+      SCOPED_TRACE(ArchitectureName(arch));
+      SimOptions o;
+      o.arch = arch;
+      const SimResult r = Simulate(q, board, *plan, x, o);
+      ExpectSameIntegers(r.output, want);
+      // Every cycle is either issuing or charged to a cause; every PE-cycle is a multiply-add,
+      // an idle PE of an issuing cycle, or part of a stall.
+      EXPECT_EQ(r.cycles, r.busy_cycles + r.stalls.total());
+      EXPECT_EQ(board.macs_per_cycle * r.cycles,
+                r.macs + r.idle_lane_pe_cycles + r.idle_row_pe_cycles + board.macs_per_cycle * r.stalls.total());
+      EXPECT_EQ(r.macs, q.shape.MacsPerStep() * c.steps * c.samples);
+      // Neither the PE array nor DRAM can beat its peak.
+      EXPECT_LE(r.pe_utilization, 1.0);
+      EXPECT_LE(r.dram_utilization, 1.0 + 1e-9);
+      EXPECT_EQ(r.batches, (c.samples + c.batch - 1) / c.batch);
+      // Timing does not depend on the values.
+      o.compute_values = false;
+      EXPECT_EQ(Simulate(q, board, *plan, x, o).cycles, r.cycles);
+      if (arch == Architecture::kStallFree) {
+        EXPECT_EQ(r.stalls.barrier, 0);
+      } else if (c.shape.input_size > 1) {  // a one-column dot product has no second add
+        EXPECT_GT(r.stalls.accumulator, 0);
+      }
     }
   }
 }
@@ -116,18 +125,40 @@ INSTANTIATE_TEST_SUITE_P(
                       SimCase{{31, 17, 1, false, true}, 6, 4, 4, 2, true, true},
                       SimCase{{5, 37, 2, true, true}, 2, 3, 2, 1, true, false}));
 
-TEST(Simulator, PeOrganisationFitsTheModel) {
-  // 4H = 1024 rows on 896 PEs: 7 column lanes of 128 rows, 8 cycles an item, no lane idle.
-  const PeOrganization z = ChoosePeOrganization(1024, 896);
-  EXPECT_EQ(z.lanes, 7);
-  EXPECT_EQ(z.cycles_per_item, 8);
-  EXPECT_DOUBLE_EQ(z.efficiency, 1.0);
-  const PeOrganization v = ChoosePeOrganization(1024, 2048);
-  EXPECT_EQ(v.lanes * v.row_lanes, 2048);
-  EXPECT_EQ(v.cycles_per_item, 1);
-  const PeOrganization odd = ChoosePeOrganization(68, 96);  // H = 17
-  EXPECT_LE(odd.efficiency, 1.0);
-  EXPECT_GE(odd.row_lanes * odd.cycles_per_item, 68);
+TEST(Simulator, PeOrganisationFitsTheModelAndAvoidsHazards) {
+  // 4H = 1024 rows on the Z7045's 896 PEs: 7 lanes of 128 rows, 8 cycles an item: no PE idle,
+  // and a lane comes back to a sample's partial sums only after 8 cycles, past the adder's 3.
+  const Board z = LoadBoard("z7045");
+  const auto one = ChoosePeOrganization(1024, z, 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->lanes, 7);
+  EXPECT_EQ(one->cycles_per_item, 8);
+  EXPECT_DOUBLE_EQ(one->efficiency, 1.0);
+  EXPECT_DOUBLE_EQ(one->hazard_factor, 1.0);
+  // The VX690T's 2048 PEs: 2 lanes of 1024 rows would meet a sample's partial sums every cycle at
+  // batch 1 (hazard factor 3: the adder's latency); 8 lanes of 256 rows, 4 cycles an item, do
+  // not. At a large batch the fewest lanes are best: the smallest accumulator banks.
+  const Board v = LoadBoard("vx690t");
+  const auto v1 = ChoosePeOrganization(1024, v, 1);
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->lanes * v1->row_lanes, 2048);
+  EXPECT_GE(v1->cycles_per_item, v.adder_latency);
+  EXPECT_DOUBLE_EQ(v1->throughput(), 1.0);
+  const auto v64 = ChoosePeOrganization(1024, v, 64);
+  ASSERT_TRUE(v64);
+  EXPECT_EQ(v64->lanes, 2);
+  EXPECT_DOUBLE_EQ(v64->hazard_factor, 1.0);
+  EXPECT_DOUBLE_EQ(HazardFactor(1, 2, 1, 3), 3.0);
+  EXPECT_DOUBLE_EQ(HazardFactor(4, 2, 1, 3), 1.5);  // a lane meets samples 0, 2, 0, 2, ...
+  EXPECT_DOUBLE_EQ(HazardFactor(3, 2, 1, 3), 1.0);  // ... or 0, 2, 1, 0, 2, 1
+  // Banks that do not fit the distributed RAM are refused, with the numbers.
+  std::string why;
+  EXPECT_FALSE(ChoosePeOrganization(1024, v, 100000, &why));
+  EXPECT_NE(why.find("distributed RAM"), std::string::npos) << why;
+  const auto odd = ChoosePeOrganization(68, SmallBoard(), 3);  // H = 17 on 96 PEs
+  ASSERT_TRUE(odd);
+  EXPECT_LE(odd->efficiency, 1.0);
+  EXPECT_GE(odd->row_lanes * odd->cycles_per_item, 68);
 }
 
 TEST(Simulator, AgreesWithThePlannerOnTheLrcnWorkload) {
@@ -155,7 +186,7 @@ TEST(Simulator, StreamedBlocksOverlapTheirLoadsWithCompute) {
   const LstmModel m = MakePreset("lrcn", 0);
   const QuantizedModel q = Calibrate(m, InputRange{});
   const Board board = LoadBoard("z7045");
-  const auto plan = EvaluatePlan(m.shape, board, 32, 4, 4, true);
+  const auto plan = EvaluatePlan(m.shape, board, 32, 4, 4, true, nullptr, InputMode::kPerStep);
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->hidden_case, 3);
   SimOptions o;
@@ -163,6 +194,46 @@ TEST(Simulator, StreamedBlocksOverlapTheirLoadsWithCompute) {
   const SimResult r = Simulate(q, board, *plan, RandomFixedInput(q, 4, 32, 1, false), o);
   EXPECT_GT(r.pe_utilization, 0.9);
   EXPECT_LT(r.stalls.weights, r.cycles / 20);
+}
+
+TEST(Simulator, HoistedLrcnOnTheZ7045AtBatchOneIsNearlyComputeBound) {
+  // The target: within 25% of N_pe x 2 x f, simulated, with an order of magnitude less
+  // DRAM traffic than the per-step input part.
+  const LstmModel m = MakePreset("lrcn", 0);
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  const Board z = LoadBoard("z7045");
+  const FixedInput x = RandomFixedInput(q, 32, 1, 4, false);
+  SimOptions o;
+  o.compute_values = false;
+  PlanRequest r;
+  r.steps = 32;
+  r.batch = 1;
+  const Plan hoisted = ChoosePlan(m.shape, z, r).best;
+  ASSERT_TRUE(hoisted.input_hoisted);
+  const SimResult h = Simulate(q, z, hoisted, x, o);
+  EXPECT_GE(h.gops, 0.75 * z.peak_gops());
+  r.input = InputMode::kPerStep;
+  const SimResult p = Simulate(q, z, ChoosePlan(m.shape, z, r).best, x, o);
+  EXPECT_GT(p.dram_read_bytes, 10 * h.dram_read_bytes);
+  EXPECT_GT(h.gops, 3 * p.gops);
+}
+
+TEST(Simulator, TheStallFreeArrayBeatsTheBaselineWhereComputeBound) {
+  // Row-wise, each accumulator takes one add per adder latency (3): about 3x the cycles.
+  const LstmModel m = MakePreset("lrcn", 0);
+  const QuantizedModel q = Calibrate(m, InputRange{});
+  // The VX690T holds all the LRCN's weights: nothing waits for DRAM but the first load.
+  const Board v = LoadBoard("vx690t");
+  const auto plan = EvaluatePlan(m.shape, v, 16, 1, 8, true, nullptr, InputMode::kPerStep);
+  ASSERT_TRUE(plan);
+  SimOptions o;
+  o.compute_values = false;
+  const FixedInput x = RandomFixedInput(q, 8, 16, 2, false);
+  const SimResult fast = Simulate(q, v, *plan, x, o);
+  o.arch = Architecture::kBaseline;
+  const SimResult slow = Simulate(q, v, *plan, x, o);
+  EXPECT_GT(static_cast<double>(slow.cycles) / static_cast<double>(fast.cycles), 2.5);
+  EXPECT_GT(slow.stalls.accumulator, slow.cycles / 2);
 }
 
 TEST(Simulator, RefusesPlansThatDoNotFitAndMismatchedInputs) {
