@@ -38,7 +38,7 @@ def main():
         xs, ys = zip(*curve["points"])
         style = "--" if curve["label"].startswith("non") else "-"
         left.plot(xs, ys, style, marker=".", label=curve["label"])
-    for key, label, style in (("roofline_case12", "roofline, cases 1 & 2 (eq. 2)", "k-"),
+    for key, label, style in (("roofline_case12", "roofline, cases 1 & 2 (eqs. 2, 3)", "k-"),
                               ("roofline_case3", f"roofline, case 3 (eqs. 5-6, alpha = {data['alpha_case3']:.3f})", "k:")):
         xs, ys = zip(*data[key])
         left.plot(xs, ys, style, linewidth=1.5, label=label)

@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import plot_bench  # noqa: E402
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def plt_module():
@@ -29,7 +29,8 @@ def plt_module():
 def sweep_figure(s, out):
     plt = plt_module()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
-    colours = {"block-batch": "tab:blue", "non block-batch": "tab:orange"}
+    colours = {"block-batch, W_x per step": "tab:blue", "block-batch, W_x hoisted": "tab:green",
+               "non block-batch": "tab:orange"}
     for name, pts in s["points"].items():
         if not pts:
             continue
@@ -38,7 +39,7 @@ def sweep_figure(s, out):
                  label=f"{name}, predicted (planner)")
         ax1.plot(xs, [p["gops"] for p in pts], "o", color=colours[name], label=f"{name}, simulated")
     r12, r3 = s["roofline_case12"], s["roofline_case3"]
-    ax1.plot([p[0] for p in r12], [p[1] for p in r12], "k--", label="roofline, cases 1 & 2 (eq. 2)")
+    ax1.plot([p[0] for p in r12], [p[1] for p in r12], "k--", label="roofline, cases 1 & 2 (eqs. 2, 3)")
     ax1.plot([p[0] for p in r3], [p[1] for p in r3], "k:",
              label=f"roofline, case 3 (eqs. 5, 6; α {s['alpha_case3']:.4f})")
     ax1.set_xscale("log", base=2)

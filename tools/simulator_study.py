@@ -31,7 +31,7 @@ def simulate(sbe, *args):
 def planner_table(sbe):
     print("## The simulator against the planner\n")
     rows, within = [], 0
-    for board in ("vx690t", "z7045", "zu9eg", "u280"):
+    for board in ("vx690t", "z7045", "zu9eg", "u280", "arty-a7-100t"):
         for model in ("lrcn", "deepbench-512", "deepbench-1536"):
             for batch in (1, 4, 16, 64):
                 for blocks in ("auto", "4", "16"):
@@ -41,19 +41,22 @@ def planner_table(sbe):
                         continue
                     ratio = j["sim_over_plan_gops"]
                     within += abs(ratio - 1) <= 0.10
-                    st = j["stall_cycles"]
-                    rows.append((board, model, batch, j["blocks"], j["plan"]["case"],
-                                 j["plan"]["predicted_gops"], j["gops"], ratio,
+                    st, pe = j["stall_cycles"], j["pe_cycles"]["shares"]
+                    plan = j["plan"]
+                    rows.append((board, model, batch, j["blocks"], plan["case"], plan["input"],
+                                 plan["predicted_gops"], j["gops"], ratio,
                                  100 * st["weights"] / j["cycles"],
-                                 100 * (st["recurrence"] + st["input"]) / j["cycles"]))
+                                 100 * (st["recurrence"] + st["input"]) / j["cycles"],
+                                 100 * st["accumulator"] / j["cycles"],
+                                 100 * (pe["idle_lanes"] + pe["idle_rows"])))
     print(f"{len(rows)} points; {within} within 10% of the planner's prediction.\n")
-    print("| board | model | batch | blocks | case | planner GOPS | simulated GOPS | sim / plan "
-          "| PE waits for weights | for x or h |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| board | model | batch | blocks | case | W_x | planner GOPS | simulated GOPS | sim / plan "
+          "| PE waits for weights | for x or h | for its partial sums | PE-cycles idle in issuing cycles |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        flag = " **" if abs(r[7] - 1) > 0.10 else ""
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.1f} | {r[6]:.1f} | "
-              f"{r[7]:.3f}{flag} | {r[8]:.1f}% | {r[9]:.1f}% |")
+        flag = " **" if abs(r[8] - 1) > 0.10 else ""
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]:.1f} | {r[7]:.1f} | "
+              f"{r[8]:.3f}{flag} | {r[9]:.1f}% | {r[10]:.1f}% | {r[11]:.1f}% | {r[12]:.1f}% |")
     print()
 
 

@@ -16,18 +16,28 @@ void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str())
 
 std::string PlanLine(const nlohmann::json& p) {
   const int blocks = p.at("blocks").get<int>(), input_blocks = p.at("input_blocks").get<int>();
-  std::string line = fmt::format("batch {}; W_h in {} block{}; W_x in {} block{}", p.at("batch").get<int>(), blocks,
-                                 blocks == 1 ? "" : "s", input_blocks, input_blocks == 1 ? "" : "s");
   if (p.contains("cpu")) {
     const nlohmann::json& c = p["cpu"];
-    line += fmt::format(" (hoisted); {} columns per W_h block, {} per thread; {} threads, {}; {} "
-                        "sample{} per tile ({} kernels, {} lanes)",
-                        c.at("block_columns").get<int64_t>(), c.at("blocks_per_thread").get<int64_t>(),
-                        c.at("threads").get<int>(), c.at("sync").get<std::string>(),
-                        c.at("samples_per_tile").get<int>(), c.at("samples_per_tile").get<int>() == 1 ? "" : "s",
-                        c.at("kernels").get<std::string>(), c.at("lanes").get<int>());
+    return fmt::format("batch {}; W_h in {} block{}; W_x in {} block{} (hoisted); {} columns per W_h block, {} per "
+                       "thread; {} threads, {}; {} sample{} per tile ({} kernels, {} lanes)",
+                       p.at("batch").get<int>(), blocks, blocks == 1 ? "" : "s", input_blocks,
+                       input_blocks == 1 ? "" : "s", c.at("block_columns").get<int64_t>(),
+                       c.at("blocks_per_thread").get<int64_t>(), c.at("threads").get<int>(),
+                       c.at("sync").get<std::string>(), c.at("samples_per_tile").get<int>(),
+                       c.at("samples_per_tile").get<int>() == 1 ? "" : "s", c.at("kernels").get<std::string>(),
+                       c.at("lanes").get<int>());
   }
-  return line;
+  static const char* kHidden[] = {"", "resident", "two blocks, ping-pong", "streamed every step"};
+  const int hidden_case = p.at("case").get<int>(), input_case = p.at("input_case").get<int>();
+  const std::string input =
+      p.at("input_hoisted").get<bool>()
+          ? fmt::format("hoisted in {} row block{} of {} rows, streamed once per batch", input_blocks,
+                        input_blocks == 1 ? "" : "s", p.at("input_block_rows").get<int64_t>())
+          : fmt::format("per step in {} block{} (case {}: {})", input_blocks, input_blocks == 1 ? "" : "s", input_case,
+                        input_case == 1 ? "resident" : "streamed every step");
+  return fmt::format("batch {}; W_h in {} block{} (case {}: {}); W_x {}; {}", p.at("batch").get<int>(), blocks,
+                     blocks == 1 ? "" : "s", hidden_case, kHidden[std::clamp(hidden_case, 0, 3)], input,
+                     p.at("block_batch").get<bool>() ? "block-batch" : "non block-batch");
 }
 
 nlohmann::json ModelJson(const LstmModel& model) {
@@ -204,9 +214,14 @@ ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& mode
   return o;
 }
 
-void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args) {
+void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args, const std::string& input_flag) {
   cmd->add_option("--batch", args->batch, "Batch size, or auto")->capture_default_str();
   cmd->add_option("--blocks", args->blocks, "Hidden-weight blocking number, or auto")->capture_default_str();
+  AddChoice<std::optional<InputMode>>(
+      cmd, input_flag, &args->input,
+      {{"auto", std::nullopt}, {"per-step", InputMode::kPerStep}, {"hoisted", InputMode::kHoisted}},
+      "Where W_x x_t is computed: per step beside the hidden part, or hoisted (all steps of the batch "
+      "at once, W_x streamed once per batch), or auto: the planner's choice");
   AddChoice(cmd, "--objective", &args->objective,
             {{"throughput", Objective::kThroughput}, {"latency", Objective::kLatency}},
             "What the planner maximises: throughput, or the latency of one batch");
@@ -229,6 +244,10 @@ PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel&
   }
   r.max_latency_ms = a.max_latency_ms;
   r.block_batch = !a.non_block_batch;
+  if (a.input == InputMode::kHoisted && a.non_block_batch) {
+    Fail("--input-part hoisted serves the whole batch from one pass over W_x: it has no --non-block-batch form");
+  }
+  r.input = a.input;
   return r;
 }
 

@@ -94,7 +94,7 @@ std::optional<int> BlocksFor(const std::string& value, const LstmModel& model);
 // "cpu" is refused with a pointer to what runs on this CPU.
 Board LoadFpgaBoard(const std::string& spec, const std::string& flag);
 
-// How a command chooses its plan: --batch, --blocks, --objective, --max-batch,
+// How a command chooses its plan: --batch, --blocks, --input-part, --objective, --max-batch,
 // --max-latency-ms and --non-block-batch, shared by `plan` and `simulate`.
 struct PlanChoiceArgs {
   std::string batch = "auto", blocks = "auto";
@@ -102,10 +102,13 @@ struct PlanChoiceArgs {
   int max_batch = 256;
   std::optional<double> max_latency_ms;
   bool non_block_batch = false;
+  std::optional<InputMode> input;  // --input-part: fixed, or (auto) chosen
 };
-void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args);
+// `input_flag` names --input-part; `sbe plan`, which reads no input data, also calls it --input.
+void AddPlanChoiceOptions(CLI::App* cmd, PlanChoiceArgs* args, const std::string& input_flag = "--input-part");
 PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel& model);
-// One line describing a plan's JSON (PlanJson, CpuPlanJson): batch, blocks and the CPU tiling.
+// One line describing a plan's JSON (PlanJson, CpuPlanJson): batch, the cases of W_h and W_x (per
+// step or hoisted), block-batch or not; for the CPU, its tiling.
 std::string PlanLine(const nlohmann::json& plan);
 
 // Puts the flag a library error came from in front of it, keeping it one line: the library

@@ -32,6 +32,14 @@ struct PlanArgs {
   uint64_t seed = 0;
 };
 
+// "8 lanes x 256 row PEs, 4 cycles an item (efficiency 100.0%, hazard x1.00); accumulators 256.0 KiB of 816.4 KiB"
+std::string PeLine(const PeOrganization& o, const Board& board) {
+  return fmt::format("{} lanes x {} row PEs, {} cycle{} an item (efficiency {:.1f}%, hazard x{:.2f}); accumulator "
+                     "banks {:.1f} KiB of the {:.1f} KiB of distributed RAM they may take",
+                     o.lanes, o.row_lanes, o.cycles_per_item, o.cycles_per_item == 1 ? "" : "s", 100 * o.efficiency,
+                     o.hazard_factor, o.accumulator_bytes / 1024.0, AccumulatorCapacity(board) / 1024.0);
+}
+
 // --board cpu: the plan `sbe run` executes for this batch on this CPU, from the same planner
 // and the same measured board.
 void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
@@ -94,14 +102,18 @@ void RunPlan(const PlanArgs& a) {
   const PlanRequest r = MakePlanRequest(a.choice, steps, model);
   const PlanResult result = ChoosePlan(model.shape, board, r);
   const Plan& p = result.best;
-  // One row per blocking number: its best batch. The table of alternatives.
+  // One row per blocking number and input part: its best batch. The table of alternatives.
   std::vector<Plan> table;
   for (const Plan& alt : result.alternatives) {
-    if (std::none_of(table.begin(), table.end(), [&](const Plan& t) { return t.blocks == alt.blocks; })) {
+    if (std::none_of(table.begin(), table.end(), [&](const Plan& t) {
+          return t.blocks == alt.blocks && t.input_hoisted == alt.input_hoisted;
+        })) {
       table.push_back(alt);
     }
   }
-  std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) { return x.blocks < y.blocks; });
+  std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) {
+    return std::pair(x.blocks, x.input_hoisted) < std::pair(y.blocks, y.input_hoisted);
+  });
   const Schedule schedule = BuildSchedule(model.shape, p);
   CheckSchedule(schedule);
   if (!a.plot.empty()) {
@@ -132,25 +144,32 @@ void RunPlan(const PlanArgs& a) {
   }
   std::printf("board      %s\n", board.Summary().c_str());
   std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), r.steps);
-  std::printf("plan       batch %d; W_h in %d block%s (case %d); W_x in %d block%s (case %d); %s\n",
-              p.batch, p.blocks, p.blocks == 1 ? "" : "s", p.hidden_case, p.input_blocks,
-              p.input_blocks == 1 ? "" : "s", p.input_case,
-              p.block_batch ? "block-batch" : "non block-batch");
-  std::printf("alpha      %.4f (words reused across the batch / all words moved, per sample-step)\n", p.alpha);
-  std::printf("on-chip    %.2f MiB weights + %.2f MiB state of %.2f MiB\n",
-              p.onchip_weight_bytes / 1048576.0, p.onchip_state_bytes / 1048576.0,
-              board.onchip_bytes / 1048576.0);
+  std::printf("plan       %s\n", PlanLine(PlanJson(p)).c_str());
+  std::printf("PE array   %s\n", PeLine(p.pe, board).c_str());
+  std::printf("alpha      %.4f (the share of the weight traffic the batch reuses)\n", p.alpha);
+  std::printf("on-chip    %.2f MiB weights + %.2f MiB state of %.2f MiB; %lld + %lld of %lld memory blocks "
+              "(%lld for the weight ports)\n",
+              p.onchip_weight_bytes / 1048576.0, p.onchip_state_bytes / 1048576.0, board.onchip_bytes / 1048576.0,
+              static_cast<long long>(p.weight_memory_blocks), static_cast<long long>(p.state_memory_blocks),
+              static_cast<long long>(board.memory_blocks()),
+              static_cast<long long>((board.macs_per_cycle + kWordsPerPort - 1) / kWordsPerPort));
   std::printf("predicted  %.1f GOPS (%s bound, PE utilisation %.1f%%), %.4f ms per sample, "
               "%.3f ms per batch, %.3f mJ per sample\n",
               p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
               p.predicted_ms_per_batch, p.predicted_mj_per_sample);
-  std::printf("\nalternatives (best batch for each blocking number)\n");
-  std::printf("  %6s %6s %5s %8s %9s %12s %12s %8s\n", "blocks", "batch", "case", "alpha", "GOPS",
+  if (p.paper_gops) {
+    std::printf("paper      %.1f GOPS from eqs. %s at this batch\n", *p.paper_gops,
+                p.hidden_case == 3 ? "(5)/(6) with this alpha" : "(2)/(3)");
+  } else {
+    std::printf("paper      no prediction: the paper's equations do not model the hoisted input part\n");
+  }
+  std::printf("\nalternatives (best batch for each blocking number and input part)\n");
+  std::printf("  %6s %9s %6s %5s %8s %9s %12s %12s %8s\n", "blocks", "input", "batch", "case", "alpha", "GOPS",
               "ms/sample", "mJ/sample", "bound");
   for (const Plan& t : table) {
-    std::printf("  %6d %6d %5d %8.4f %9.1f %12.4f %12.4f %8s\n", t.blocks, t.batch, t.hidden_case,
-                t.alpha, t.predicted_gops, t.predicted_ms_per_sample, t.predicted_mj_per_sample,
-                t.bound.c_str());
+    std::printf("  %6d %9s %6d %5d %8.4f %9.1f %12.4f %12.4f %8s\n", t.blocks,
+                t.input_hoisted ? "hoisted" : "per-step", t.batch, t.hidden_case, t.alpha, t.predicted_gops,
+                t.predicted_ms_per_sample, t.predicted_mj_per_sample, t.bound.c_str());
   }
   if (a.schedule) std::printf("\n%s", schedule.Describe().c_str());
   if (!a.plot.empty()) std::printf("\nwrote      %s\n", a.plot.c_str());
@@ -162,10 +181,11 @@ void AddPlanCommand(CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();
   CLI::App* cmd = app.add_subcommand("plan", "Choose blocking and batching for a model on a board");
   cmd->add_option("--board", args->board,
-                  "Board preset (vx690t, z7045, u280, zu9eg), .json, or cpu: this machine (the plan sbe run executes)")
+                  fmt::format("Board preset ({}), .json, or cpu: this machine (the plan sbe run executes)",
+                              fmt::join(BoardPresetNames(), ", ")))
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
-  AddPlanChoiceOptions(cmd, &args->choice);
+  AddPlanChoiceOptions(cmd, &args->choice, "--input-part,--input");
   AddChoice(cmd, "--precision", &args->cpu.precision, {{"fp32", Precision::kFp32}, {"int16", Precision::kInt16}},
             "cpu: the arithmetic");
   cmd->add_option("--threads", args->cpu.threads, "cpu: threads (0: all cores)")->capture_default_str();
@@ -179,6 +199,7 @@ void AddPlanCommand(CLI::App& app) {
                 "With --json: add the predicted curves of the batch and blocking figures");
   cmd->footer(Examples({"sbe plan                                  # lrcn on the VX690T",
                         "sbe plan --board z7045 --model lrcn --json",
+                        "sbe plan --board z7045 --batch 1 --input per-step   # the paper's input part",
                         "sbe plan --board cpu --model deepbench-1024 --batch 4 --precision int16",
                         "sbe plan --board u280 --model deepbench-2048 --objective latency --max-batch 8",
                         "sbe plan --board z7045 --batch 32 --blocks auto --plot z7045.png"}));

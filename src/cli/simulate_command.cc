@@ -59,6 +59,9 @@ void RunSimulate(const SimulateArgs& a) {
   const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); });
   IoLayout io = model.io;
   io.batch_first = io.batch_first || a.in.batch_first;
+  if (a.arch == Architecture::kBaseline && a.choice.input == InputMode::kHoisted) {
+    Fail("--input-part hoisted: the row-wise baseline (--arch baseline) computes the input part per step");
+  }
   if (a.timing_only && (a.check || !a.output.empty())) {
     Fail("--timing-only computes no outputs: drop --check and --output");
   }
@@ -123,12 +126,7 @@ void RunSimulate(const SimulateArgs& a) {
     auto pct = [&](const char* k) { return 100.0 * st.at(k).get<double>() / cycles; };
     std::printf("board      %s\n", board.Summary().c_str());
     std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), steps);
-    std::printf("plan       batch %d; W_h in %d block%s (case %d); W_x case %d; %s; %s array\n",
-                plan.at("batch").get<int>(), plan.at("blocks").get<int>(),
-                plan.at("blocks").get<int>() == 1 ? "" : "s", plan.at("case").get<int>(),
-                plan.at("input_case").get<int>(),
-                plan.at("block_batch").get<bool>() ? "block-batch" : "non block-batch",
-                ArchitectureName(a.arch).c_str());
+    std::printf("plan       %s; %s array\n", PlanLine(plan).c_str(), ArchitectureName(a.arch).c_str());
     const int64_t batches = sim.at("batches").get<int64_t>();
     std::printf("simulated  %lld samples in %lld batch%s: %lld cycles, %.4f ms\n",
                 static_cast<long long>(sim.at("samples").get<int64_t>()), static_cast<long long>(batches),
@@ -136,18 +134,28 @@ void RunSimulate(const SimulateArgs& a) {
                 sim.at("seconds").get<double>() * 1e3);
     std::printf("result     %.1f GOPS, %.4f ms per sample, %.3f mJ per sample\n", sim.at("gops").get<double>(),
                 sim.at("ms_per_sample").get<double>(), sim.at("mj_per_sample").get<double>());
-    std::printf("PE array   utilisation %.1f%%; stalls: weights %.1f%%, input %.1f%%, h %.1f%%, "
-                "barrier %.1f%%, accumulator %.1f%%, fill/drain %.1f%%\n",
-                100 * sim.at("pe_utilization").get<double>(), pct("weights"), pct("input"), pct("recurrence"),
-                pct("barrier"), pct("accumulator"), pct("fill_drain"));
+    const nlohmann::json& pe = sim.at("pe_cycles").at("shares");
+    const nlohmann::json& org = plan.at("pe");
+    std::printf("PE array   %lld lanes x %lld row PEs; its PE-cycles: %.1f%% multiply-adds, %.1f%% lanes left empty, "
+                "%.1f%% rows left empty, %.1f%% stalled\n",
+                static_cast<long long>(org.at("lanes").get<int64_t>()),
+                static_cast<long long>(org.at("row_lanes").get<int64_t>()), 100 * pe.at("useful").get<double>(),
+                100 * pe.at("idle_lanes").get<double>(), 100 * pe.at("idle_rows").get<double>(),
+                100 * pe.at("stalled").get<double>());
+    std::printf("stalls     weights %.1f%%, input %.1f%%, h %.1f%%, barrier %.1f%%, accumulator %.1f%%, "
+                "fill/drain %.1f%% of the cycles\n",
+                pct("weights"), pct("input"), pct("recurrence"), pct("barrier"), pct("accumulator"), pct("fill_drain"));
     std::printf("DRAM       %.2f MB read, %.2f MB written, utilisation %.1f%%\n",
                 sim.at("dram_read_bytes").get<double>() * 1e-6, sim.at("dram_write_bytes").get<double>() * 1e-6,
                 100 * sim.at("dram_utilization").get<double>());
     const nlohmann::json& buffers = sim.at("buffers");
-    std::printf("buffers    %.2f MiB weight slots + %.2f MiB state of %.2f MiB\n",
+    std::printf("buffers    %.2f MiB weight slots + %.2f MiB state of %.2f MiB; accumulators %.1f KiB of %.1f KiB "
+                "of distributed RAM\n",
                 buffers.at("weight_slot_bytes").get<double>() / 1048576.0,
                 buffers.at("state_bytes").get<double>() / 1048576.0,
-                buffers.at("capacity_bytes").get<double>() / 1048576.0);
+                buffers.at("capacity_bytes").get<double>() / 1048576.0,
+                buffers.at("accumulator_bytes").get<double>() / 1024.0,
+                buffers.at("accumulator_capacity_bytes").get<double>() / 1024.0);
     std::printf("planner    predicted %.1f GOPS; simulated / predicted = %.3f\n",
                 plan.at("predicted_gops").get<double>(), sim.at("sim_over_plan_gops").get<double>());
     if (a.check) {
@@ -170,7 +178,7 @@ void AddSimulateCommand(CLI::App& app) {
   auto args = std::make_shared<SimulateArgs>();
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Simulate the SBE accelerator on a board: a discrete-event model (outputs, cycles, stalls)");
-  cmd->add_option("--board", args->board, "Board preset (vx690t, z7045, u280, zu9eg) or .json")
+  cmd->add_option("--board", args->board, fmt::format("Board preset ({}) or .json", fmt::join(BoardPresetNames(), ", ")))
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Preset or .safetensors / .onnx file")->capture_default_str();
   AddPlanChoiceOptions(cmd, &args->choice);
@@ -193,6 +201,7 @@ void AddSimulateCommand(CLI::App& app) {
       "sbe simulate                                      # lrcn on the VX690T, planner's choice",
       "sbe simulate --board z7045 --model lrcn --json",
       "sbe simulate --board z7045 --batch 8 --arch baseline",
+      "sbe simulate --board z7045 --batch 1 --input-part per-step   # W_x every step, as the paper",
       "sbe simulate --model deepbench-256 --samples 2 --steps 4 --trace t.json --check",
       "sbe simulate --board vx690t --batch 64 --timing-only --json"}));
   cmd->callback([args] { RunSimulate(*args); });

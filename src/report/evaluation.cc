@@ -64,8 +64,8 @@ class Evaluation {
       for (const Board& d : design_boards) known = known || d.name == b.name;
       if (!known) design_boards.push_back(b);
     }
-    const int n_sweep = 1 + 2 * static_cast<int>(scope_.sweep_batches.size()) + 3 * static_cast<int>(scope_.sweep_blocks.size());
-    total_ = static_cast<int>(scope_.lrcn_batches.size()) + 4;
+    const int n_sweep = 1 + 3 * static_cast<int>(scope_.sweep_batches.size()) + 3 * static_cast<int>(scope_.sweep_blocks.size());
+    total_ = static_cast<int>(scope_.lrcn_batches.size()) + 6;
     if (!summary) {
       total_ += static_cast<int>(DeepBenchPresetNames().size() * scope_.deepbench_batches.size()) +
                 static_cast<int>(design_boards.size()) +
@@ -211,20 +211,26 @@ class Evaluation {
         }
       }
     }
+    // The paper's boards at the planner's throughput batch and at batch 1, with the input part
+    // as the planner chooses it and, at batch 1, per step as in the paper's design.
     struct Config {
       const char* board;
       const char* label;
       std::optional<int> batch;
       std::optional<int64_t> samples;
       bool check;
+      std::optional<InputMode> input;
     };
-    const Config configs[] = {{"vx690t", "planner", std::nullopt, std::nullopt, false},
-                              {"vx690t", "batch 1", 1, 4, true},
-                              {"z7045", "planner", std::nullopt, std::nullopt, true},
-                              {"z7045", "batch 1", 1, std::nullopt, false}};
+    const Config configs[] = {{"vx690t", "planner", std::nullopt, std::nullopt, false, std::nullopt},
+                              {"vx690t", "batch 1", 1, 4, true, std::nullopt},
+                              {"vx690t", "batch 1, W_x per step", 1, std::nullopt, false, InputMode::kPerStep},
+                              {"z7045", "planner", std::nullopt, std::nullopt, true, std::nullopt},
+                              {"z7045", "batch 1", 1, std::nullopt, true, std::nullopt},
+                              {"z7045", "batch 1, W_x per step", 1, std::nullopt, false, InputMode::kPerStep}};
     for (const Config& c : configs) {
       PlanRequest request;
       request.batch = c.batch;
+      request.input = c.input;
       const Board board = LoadBoard(c.board);
       const auto s = Simulate("lrcn", board, request, c.samples, c.check, Architecture::kStallFree,
                               fmt::format("simulate lrcn on {}, {}", c.board, c.label));
@@ -234,7 +240,9 @@ class Evaluation {
                   {"kind", "FPGA"}, {"engine", fmt::format("SBE, {}", c.label)}, {"precision", "int16"},
                   {"batch", s->plan["batch"]}, {"ms", ms}, {"gops", s->sim["gops"]}, {"watts", mj / ms}, {"mj", mj},
                   {"source", "simulated"}, {"board", board.name}, {"config", c.label},
-                  {"predicted_gops", s->plan["predicted_gops"]}};
+                  {"predicted_gops", s->plan["predicted_gops"]}, {"paper_gops", s->plan["paper_gops"]},
+                  {"plan", s->plan}, {"pe_cycles", s->sim["pe_cycles"]}, {"stall_cycles", s->sim["stall_cycles"]},
+                  {"cycles", s->sim["cycles"]}};
       if (s->bit_exact) row["bit_exact"] = *s->bit_exact;
       rows.push_back(row);
     }
@@ -269,17 +277,28 @@ class Evaluation {
     Step(fmt::format("plan lrcn on {}", board.name));
     const LstmModel& m = Model("lrcn");
     const json curves = PlanCurves(m.shape, board, m.default_steps, PlanRequest{}.max_batch);
-    json points = {{"block-batch", json::array()}, {"non block-batch", json::array()}};
+    // Block-batch with the input part per step (the paper's schedule) and hoisted, and the non
+    // block-batch baseline (per step: hoisting is block-batch by nature).
+    struct Series {
+      const char* name;
+      bool block_batch;
+      InputMode input;
+    };
+    const Series series[] = {{"block-batch, W_x per step", true, InputMode::kPerStep},
+                             {"block-batch, W_x hoisted", true, InputMode::kHoisted},
+                             {"non block-batch", false, InputMode::kPerStep}};
+    json points = json::object();
+    for (const Series& se : series) points[se.name] = json::array();
     for (int b : scope_.sweep_batches) {
-      for (const bool block_batch : {true, false}) {
-        const char* name = block_batch ? "block-batch" : "non block-batch";
+      for (const Series& se : series) {
         PlanRequest r;
         r.batch = b;
-        r.block_batch = block_batch;
+        r.block_batch = se.block_batch;
+        r.input = se.input;
         if (const auto s = Simulate("lrcn", board, r, std::nullopt, false, Architecture::kStallFree,
-                                    fmt::format("simulate lrcn on {}, batch {}, {}", board.name, b, name))) {
-          points[name].push_back({{"batch", b}, {"gops", s->sim["gops"]}, {"predicted", s->plan["predicted_gops"]},
-                                  {"blocks", s->plan["blocks"]}});
+                                    fmt::format("simulate lrcn on {}, batch {}, {}", board.name, b, se.name))) {
+          points[se.name].push_back({{"batch", b}, {"gops", s->sim["gops"]}, {"predicted", s->plan["predicted_gops"]},
+                                     {"blocks", s->plan["blocks"]}});
         }
       }
     }

@@ -144,19 +144,64 @@ Table DesignTable(const json& doc) {
 }
 
 Table SweepTable(const json& s) {
-  Table t({"batch", "block-batch GOPS (simulated)", "(predicted)", "non block-batch GOPS (simulated)", "(predicted)",
-           "blocks chosen"});
-  std::map<int, json> bb, nbb;
-  for (const json& p : s["points"]["block-batch"]) bb[p["batch"]] = p;
-  for (const json& p : s["points"]["non block-batch"]) nbb[p["batch"]] = p;
+  std::vector<std::string> header = {"batch"};
+  std::vector<std::map<int, json>> series;
   std::map<int, int> batches;
-  for (const auto& [b, _] : bb) batches[b] = 1;
-  for (const auto& [b, _] : nbb) batches[b] = 1;
+  for (const auto& [name, pts] : s["points"].items()) {
+    header.push_back(name + " GOPS (simulated)");
+    header.push_back("(predicted)");
+    header.push_back("blocks");
+    std::map<int, json> by_batch;
+    for (const json& p : pts) {
+      by_batch[p["batch"]] = p;
+      batches[p["batch"]] = 1;
+    }
+    series.push_back(by_batch);
+  }
+  Table t(header);
   for (const auto& [b, _] : batches) {
-    const json x = bb.count(b) ? bb[b] : json(), y = nbb.count(b) ? nbb[b] : json();
-    t.Add({std::to_string(b), x.is_null() ? "does not fit" : Str(x["gops"]), x.is_null() ? "–" : Str(x["predicted"]),
-           y.is_null() ? "does not fit" : Str(y["gops"]), y.is_null() ? "–" : Str(y["predicted"]),
-           x.is_null() ? "–" : Str(x["blocks"])});
+    std::vector<std::string> row = {std::to_string(b)};
+    for (auto& by_batch : series) {
+      const json x = by_batch.count(b) ? by_batch[b] : json();
+      row.push_back(x.is_null() ? "does not fit" : Str(x["gops"]));
+      row.push_back(x.is_null() ? "–" : Str(x["predicted"]));
+      row.push_back(x.is_null() ? "–" : Str(x["blocks"]));
+    }
+    t.Add(row);
+  }
+  return t;
+}
+
+// The paper's two boards under the accelerator model: each simulated row beside the planner,
+// the paper's equations and the published figure, and where the PE-cycles went.
+Table FidelityTable(const json& doc) {
+  Table t({"board", "configuration", "batch", "W_h", "W_x", "GOPS (simulated)", "(predicted, the planner)", "(predicted, eqs. 2-6)",
+           "published GOPS", "simulated ÷ published", "PE-cycles: MACs / idle lanes / idle rows / stalled (simulated)",
+           "stalls: weights / input / h / accumulator / fill (simulated, % of cycles)"});
+  std::map<std::string, double> published;
+  const double ops = doc["published"]["workload"]["operations_per_sample"];
+  for (const json& p : doc["published"]["platforms"]) {
+    if (p.contains("board")) published[p["board"].get<std::string>()] = ops / (p["ms"].get<double>() * 1e6);
+  }
+  for (const json& r : doc["platforms"]) {
+    if (r["source"] != "simulated") continue;
+    const json& plan = r["plan"];
+    const json& pe = r["pe_cycles"]["shares"];
+    const json& st = r["stall_cycles"];
+    const double cycles = r["cycles"];
+    auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
+    const std::string board = r["board"];
+    const bool hoisted = plan["input_hoisted"];
+    t.Add({board, r["config"], Str(r["batch"]), fmt::format("case {}", plan["case"].get<int>()),
+           hoisted ? "hoisted" : fmt::format("per step, case {}", plan["input_case"].get<int>()), Str(r["gops"]),
+           Str(r["predicted_gops"]), r["paper_gops"].is_null() ? "– (hoisted)" : Str(r["paper_gops"]),
+           published.count(board) ? Num(published[board]) : "–",
+           published.count(board) ? Ratio(r["gops"].get<double>() / published[board]) : "–",
+           fmt::format("{} / {} / {} / {}", pct(pe["useful"]), pct(pe["idle_lanes"]), pct(pe["idle_rows"]),
+                       pct(pe["stalled"])),
+           fmt::format("{} / {} / {} / {} / {}", pct(st["weights"].get<double>() / cycles),
+                       pct(st["input"].get<double>() / cycles), pct(st["recurrence"].get<double>() / cycles),
+                       pct(st["accumulator"].get<double>() / cycles), pct(st["fill_drain"].get<double>() / cycles))});
   }
   return t;
 }
@@ -281,6 +326,10 @@ std::string ReportMarkdown(const json& doc) {
   md += PlatformTable(doc["platforms"]).Markdown() + "\n";
   // A note that opens with '*' would start a list item's emphasis: escaped.
   for (const std::string& note : PlatformNotes(doc)) md += fmt::format("- {}{}\n", note[0] == '*' ? "\\" : "", note);
+  md += "\nThe paper's two boards under the accelerator model (docs/SIMULATOR.md explains each difference from the "
+        "paper): every PE-cycle is a multiply-add, a lane or row PE left idle in an issuing cycle, or part of a "
+        "stall, and they add up to 100%. The paper's equations do not describe the hoisted input part.\n\n";
+  md += FidelityTable(doc).Markdown();
   md += "\nThe paper's ratios compare its Zynq 7Z045 with the CPU and GPU. Recomputed for our rows (the simulated "
         "Z7045 at the planner's throughput batch; there is no GPU on this machine, so the GPU ratios use the "
         "published GPU row):\n\n";
@@ -293,8 +342,10 @@ std::string ReportMarkdown(const json& doc) {
 
   md += "## 3. Batch size and blocking number\n\n";
   md += "Simulated points over the planner's predictions for the same plans, with the paper's rooflines (eqs. 2, "
-        "5, 6). Block-batch uses the planner's blocking number for each batch; non block-batch fetches streamed "
-        "weights once per sample. On the right, throughput against the blocking number at batch 1, 8 and 32.\n\n";
+        "3, 5, 6). Block-batch uses the planner's blocking number for each batch, with the input part W_x·x_t "
+        "computed per step as in the paper or hoisted (all steps of the batch at once, W_x streamed once per "
+        "batch); non block-batch fetches streamed weights once per sample. On the right, throughput against the "
+        "blocking number at batch 1, 8 and 32 (the planner's input part).\n\n";
   for (const json& s : doc["sweeps"]) {
     const std::string board = s["board"];
     md += fmt::format("### lrcn on {}\n\n![lrcn on {}]({})\n\n", board, board,

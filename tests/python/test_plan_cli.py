@@ -59,18 +59,47 @@ class PlanCliTest(unittest.TestCase):
                          "--batch", "8", "--blocks", "32")
         self.assertEqual((j["batch"], j["blocks"], j["case"]), (8, 32, 3))
 
+    def test_the_input_part_is_chosen_or_fixed(self):
+        # LRCN on the Z7045 at batch 1: the planner hoists W_x (nearly compute bound); fixed per
+        # step it streams W_x every step (memory bound), as in the paper's design.
+        auto = run_sbe_json(self, "plan", "--board", "z7045", "--batch", "1")
+        self.assertEqual(auto["input"], "hoisted")
+        self.assertIsNone(auto["paper_gops"])
+        self.assertGreater(auto["predicted_gops"], 0.75 * auto["peak_gops"])
+        per_step = run_sbe_json(self, "plan", "--board", "z7045", "--batch", "1", "--input", "per-step")
+        self.assertEqual((per_step["input"], per_step["bound"]), ("per-step", "memory"))
+        self.assertGreater(per_step["paper_gops"], 0)
+        same = run_sbe_json(self, "plan", "--board", "z7045", "--batch", "1", "--input-part", "hoisted")
+        self.assertEqual(same["predicted_gops"], auto["predicted_gops"])
+        # The microarchitecture the plan assumes: the PE organisation and its banks, the memory
+        # blocks for the weights' bytes and ports.
+        pe = auto["pe"]
+        self.assertEqual(pe["lanes"] * pe["row_lanes"], 896)
+        self.assertGreaterEqual(auto["weight_memory_blocks"], 896 // 4)
+        text = run_sbe("plan", "--board", "z7045", "--batch", "1").stdout
+        for word in ("hoisted", "PE array", "lanes", "memory blocks", "paper"):
+            self.assertIn(word, text)
+        assert_one_line_error(self, run_sbe("plan", "--input", "sometimes"), "--input-part sometimes")
+        assert_one_line_error(self, run_sbe("plan", "--input", "hoisted", "--non-block-batch"),
+                              "--non-block-batch")
+
     def test_curves_and_board_info(self):
         j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "lrcn", "--curves")
         info = j["board_info"]
         self.assertEqual((info["name"], info["clock_mhz"], info["macs_per_cycle"]), ("z7045", 142, 896))
         self.assertAlmostEqual(info["peak_gops"], j["peak_gops"])
         curves = j["curves"]
-        # The paper's compute roofline (eq. 2) is the peak at every batch; case 3 never above it.
+        # The paper's roofline of cases 1 & 2: B x N_t (eq. 3) up to the peak (eq. 2); case 3
+        # never above it.
         for b, gops in curves["roofline_case12"]:
-            self.assertAlmostEqual(gops, j["peak_gops"], delta=1e-6 * gops)
+            want = min(j["peak_gops"], b * j["n_t"] * 2 * 142e-3)
+            self.assertAlmostEqual(gops, want, delta=1e-6 * gops)
         for b, gops in curves["roofline_case3"]:
             self.assertLessEqual(gops, j["peak_gops"] * (1 + 1e-9))
         self.assertTrue(any(c["label"].startswith("non block-batch") for c in curves["curves"]))
+        hoisted = next(c for c in curves["curves"] if "hoisted" in c["label"])
+        self.assertEqual(hoisted["points"][0][0], 1)
+        self.assertGreater(hoisted["points"][0][1], 0.75 * j["peak_gops"])
         assert_one_line_error(self, run_sbe("plan", "--curves"), "--curves")
 
     def test_plot_writes_a_png(self):
@@ -83,16 +112,16 @@ class PlanCliTest(unittest.TestCase):
     def test_bad_boards_and_arguments(self):
         tmp = temp_dir(self)
         board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
-        board["dram"]["bandwidth_gbs"] = 0
+        board["dram"]["peak_gbs"] = 0
         (tmp / "zero_bw.json").write_text(json.dumps(board))
         assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "zero_bw.json")),
-                              "zero_bw.json", "dram.bandwidth_gbs")
+                              "zero_bw.json", "dram.peak_gbs")
         del board["dram"]
         (tmp / "no_dram.json").write_text(json.dumps(board))
         assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "no_dram.json")),
                               "no_dram.json", "dram")
         board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
-        board["onchip"] = {"bytes": 2048}
+        board["onchip"] = {"bram36": 2, "uram": 0, "reserved_bram36": 1, "lutram_kbits": 8}
         (tmp / "tiny.json").write_text(json.dumps(board))
         assert_one_line_error(self, run_sbe("plan", "--board", str(tmp / "tiny.json")),
                               "no plan fits")

@@ -94,15 +94,26 @@ class ReportCliTest(unittest.TestCase):
         for text in ("23.7×", "1.3×", "1/208", "1/19.2"):
             self.assertIn(text, md)
 
+        # The paper's boards under the accelerator model: at the planner's batch and at batch 1,
+        # hoisted and per step; the PE-cycle shares add up to 100%.
+        headers, rows = next(t for t in tables if t[0][:2] == ["board", "configuration"])
+        self.assertEqual(len(rows), 6)
+        self.assertEqual({r[0] for r in rows}, {"vx690t", "z7045"})
+        self.assertEqual(sum(r[4] == "hoisted" for r in rows) >= 1, True)
+        shares = headers.index("PE-cycles: MACs / idle lanes / idle rows / stalled (simulated)")
+        for r in rows:
+            parts = [float(x.strip().rstrip("%")) for x in r[shares].split("/")]
+            self.assertAlmostEqual(sum(parts), 100.0, delta=0.3)
+
         # Section 2: every board preset simulated beside the paper's five published designs.
         headers, rows = next(t for t in tables if t[0][0] == "design")
         src = headers.index("source")
         self.assertEqual(sum(row[src] == "published" for row in rows), 5)
         simulated = {row[1].split(":")[0] for row in rows if row[src].startswith("simulated")}
-        self.assertEqual(simulated, {"vx690t", "z7045", "u280", "zu9eg"})
+        self.assertEqual(simulated, {"vx690t", "z7045", "u280", "zu9eg", "arty-a7-100t"})
 
         data = json.loads((out / "report.json").read_text())
-        self.assertEqual(data["schema_version"], 1)
+        self.assertEqual(data["schema_version"], 2)
         self.assertEqual(data["mode"], "quick")
         # The published figures come from one data file, each with its source.
         self.assertEqual(len(data["published"]["platforms"]), 4)
@@ -112,6 +123,13 @@ class ReportCliTest(unittest.TestCase):
             self.assertGreater(p["gops"], 0)
             self.assertAlmostEqual(p["gops"], 2 * 2**21 * 32 / (p["ms"] * 1e6), delta=0.01 * p["gops"])
         self.assertEqual({s["board"] for s in data["sweeps"]}, {"vx690t", "z7045", "u280"})
+        for sweep in data["sweeps"]:
+            self.assertEqual(set(sweep["points"]), {"block-batch, W_x per step", "block-batch, W_x hoisted",
+                                                    "non block-batch"})
+        # Hoisting the LRCN's input part at batch 1 on the Z7045: within 25% of the compute bound.
+        z1 = next(p for p in data["platforms"] if p.get("board") == "z7045" and p.get("config") == "batch 1")
+        self.assertTrue(z1["plan"]["input_hoisted"])
+        self.assertGreater(z1["gops"], 0.75 * 2 * 896 * 142e-3)
 
     def test_summary_prints_the_first_table_and_writes_nothing(self):
         tmp = temp_dir(self)
@@ -138,7 +156,7 @@ class ReportCliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("Zynq 7Z045 (the paper)", p.stdout)
         doc = json.loads((tmp / "summary.json").read_text())
-        self.assertEqual(doc["schema_version"], 1)
+        self.assertEqual(doc["schema_version"], 2)
         self.assertEqual(doc["mode"], "summary")
         sources = {row["source"] for row in doc["platforms"]}
         self.assertEqual(sources, {"measured", "simulated", "published"})

@@ -29,6 +29,22 @@ class SimulateCliTest(unittest.TestCase):
                 self.assertTrue(0 < j["pe_utilization"] <= 1)
                 self.assertTrue(0 < j["dram_utilization"] <= 1)
                 self.assertAlmostEqual(j["seconds"], j["cycles"] / 142e6, delta=1e-9)
+                # Every PE-cycle accounted for: multiply-adds, idle lanes and rows, stalls.
+                pe = j["pe_cycles"]
+                self.assertEqual(pe["total"], 896 * j["cycles"])
+                self.assertEqual(pe["useful"] + pe["idle_lanes"] + pe["idle_rows"] + pe["stalled"], pe["total"])
+                self.assertAlmostEqual(pe["shares"]["useful"], j["pe_utilization"], delta=1e-12)
+
+    def test_the_input_part_hoisted_is_bit_exact_and_near_the_compute_bound(self):
+        hoisted = run_sbe_json(self, "simulate", "--board", "z7045", "--model", "lrcn", "--batch", "1",
+                               "--input-part", "hoisted", "--check")
+        self.assertTrue(hoisted["check_vs_golden"]["bit_exact"])
+        self.assertGreater(hoisted["gops"], 0.75 * 2 * 896 * 0.142)
+        per_step = run_sbe_json(self, "simulate", "--board", "z7045", "--model", "lrcn", "--batch", "1",
+                                "--input-part", "per-step", "--timing-only")
+        self.assertGreater(per_step["dram_read_bytes"], 10 * hoisted["dram_read_bytes"])
+        assert_one_line_error(self, run_sbe("simulate", "--input-part", "hoisted", "--arch", "baseline",
+                                            "--steps", "2", "--model", "deepbench-256"), "baseline")
 
     def test_outputs_equal_the_golden_model_through_sbe_run(self):
         tmp = temp_dir(self)
@@ -64,7 +80,8 @@ class SimulateCliTest(unittest.TestCase):
     def test_bad_input_gives_one_line_errors(self):
         tmp = temp_dir(self)
         board = json.loads((SBE_REPO / "boards" / "z7045.json").read_text())
-        board["onchip"]["bytes"] = 2000
+        board["onchip"]["bram36"] = 1
+        board["onchip"]["reserved_bram36"] = 0
         (tmp / "tiny.json").write_text(json.dumps(board))
         board["clock_mhz"] = -5
         (tmp / "negative.json").write_text(json.dumps(board))
