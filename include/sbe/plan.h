@@ -66,6 +66,10 @@ int64_t AccumulatorCapacity(const Board& board);
 // when none fits.
 std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& board, int64_t batch,
                                                    std::string* why = nullptr, int64_t interleaved = 0);
+// Every split whose banks fit, best first (ChoosePeOrganization is the first). A hoisted plan
+// takes the next when the best one's row lanes leave no room for a row block of W_x.
+std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, int64_t batch,
+                                            std::string* why = nullptr, int64_t interleaved = 0);
 
 // What the memory blocks (BRAM36, URAM) of a plan must provide: N_pe weights a cycle, four per
 // block's 72-bit port, so weights take at least N_pe / 4 blocks whatever their bytes; then room

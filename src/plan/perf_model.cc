@@ -39,8 +39,8 @@ double HazardFactor(int64_t samples, int64_t lanes, int64_t cycles_per_item, int
 
 int64_t AccumulatorCapacity(const Board& board) { return board.lutram_bytes * 3 / 4 * 4 / 5; }
 
-std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& board, int64_t batch,
-                                                   std::string* why, int64_t interleaved) {
+std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, int64_t batch, std::string* why,
+                                            int64_t interleaved) {
   const int64_t n_pe = board.macs_per_cycle, capacity = AccumulatorCapacity(board);
   if (interleaved < 1 || interleaved > batch) interleaved = batch;
   std::vector<int64_t> splits;
@@ -49,7 +49,7 @@ std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& bo
   }
   std::sort(splits.begin(), splits.end());
   splits.erase(std::unique(splits.begin(), splits.end()), splits.end());
-  std::optional<PeOrganization> best;
+  std::vector<PeOrganization> fit;
   int64_t smallest = 0;
   for (int64_t lanes : splits) {
     PeOrganization o;
@@ -63,17 +63,25 @@ std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& bo
     const int64_t per_lane = SamplesPerLane(interleaved, lanes) * (batch / interleaved);
     o.accumulator_bytes = 2 * lanes * o.row_lanes * o.cycles_per_item * per_lane * 4;
     if (smallest == 0 || o.accumulator_bytes < smallest) smallest = o.accumulator_bytes;
-    if (o.accumulator_bytes > capacity) continue;
-    if (!best || o.throughput() > best->throughput() + 1e-12 ||
-        (o.throughput() > best->throughput() - 1e-12 && o.accumulator_bytes < best->accumulator_bytes)) {
-      best = o;
-    }
+    if (o.accumulator_bytes <= capacity) fit.push_back(o);
   }
-  if (!best && why) {
+  // Best first: the highest throughput, then the smallest banks (a stable order for ties).
+  std::stable_sort(fit.begin(), fit.end(), [](const PeOrganization& a, const PeOrganization& b) {
+    if (std::abs(a.throughput() - b.throughput()) > 1e-12) return a.throughput() > b.throughput();
+    return a.accumulator_bytes < b.accumulator_bytes;
+  });
+  if (fit.empty() && why) {
     *why = fmt::format("the partial sums of {} samples need {} bytes of distributed RAM at the least, the board "
                        "gives the accumulators {}", batch, smallest, capacity);
   }
-  return best;
+  return fit;
+}
+
+std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& board, int64_t batch,
+                                                   std::string* why, int64_t interleaved) {
+  const std::vector<PeOrganization> fit = PeOrganizations(rows, board, batch, why, interleaved);
+  if (fit.empty()) return std::nullopt;
+  return fit.front();
 }
 
 std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes) {
@@ -212,10 +220,10 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
   const int64_t widest_input = WidestInput(s);
   const int64_t input_words = rows * widest_input;
   std::string org_why;
-  const std::optional<PeOrganization> pe =
-      ChoosePeOrganization(rows, board, batch, &org_why, block_batch ? batch : 1);
-  if (!pe) return refuse(org_why);
-  p.pe = *pe;
+  const std::vector<PeOrganization> organizations =
+      PeOrganizations(rows, board, batch, &org_why, block_batch ? batch : 1);
+  if (organizations.empty()) return refuse(org_why);
+  std::optional<PeOrganization> pe = organizations.front();
 
   // On chip: the weights' resident blocks and ping-pong slots, and the batch's state. The
   // state is one pool with the weights (PAPER.md: batch size and blocking number trade against
@@ -248,21 +256,28 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
       int64_t weights;
       double cycles;
     };
+    // The recurrence's best organisation first; if no row block of W_x fits beside the state
+    // with it (its row lanes too wide), the next best.
     std::vector<Candidate> fits;
-    for (int64_t m = 1; m <= pe->cycles_per_item; ++m) {
-      const HoistedInput h = MakeHoistedInput(m, rows, widest_input, steps, batch, *pe, board);
-      const int64_t slots = std::max(h.slot_words, resident ? 0 : slot_words);
-      const int64_t weights = (2 * slots + (resident ? hidden_words : 0)) * wbytes;
-      if (weights + p.onchip_state_bytes > pool || CheckMemoryBlocks(board, weights, p.onchip_state_bytes) ||
-          std::max(h.banks, accumulators) > AccumulatorCapacity(board)) {
-        continue;
+    for (const PeOrganization& candidate : organizations) {
+      pe = candidate;
+      accumulators = pe->accumulator_bytes;
+      for (int64_t m = 1; m <= pe->cycles_per_item; ++m) {
+        const HoistedInput h = MakeHoistedInput(m, rows, widest_input, steps, batch, *pe, board);
+        const int64_t slots = std::max(h.slot_words, resident ? 0 : slot_words);
+        const int64_t weights = (2 * slots + (resident ? hidden_words : 0)) * wbytes;
+        if (weights + p.onchip_state_bytes > pool || CheckMemoryBlocks(board, weights, p.onchip_state_bytes) ||
+            std::max(h.banks, accumulators) > AccumulatorCapacity(board)) {
+          continue;
+        }
+        double cycles = 0;
+        for (int layer = 0; layer < s.num_layers; ++layer) {
+          cycles += HoistInputPart(h, rows, s.LayerInputSize(layer), steps, batch, resident ? hidden_words : 0, board)
+                        .cycles;
+        }
+        fits.push_back({h, weights, cycles});
       }
-      double cycles = 0;
-      for (int layer = 0; layer < s.num_layers; ++layer) {
-        cycles += HoistInputPart(h, rows, s.LayerInputSize(layer), steps, batch, resident ? hidden_words : 0, board)
-                      .cycles;
-      }
-      fits.push_back({h, weights, cycles});
+      if (!fits.empty()) break;
     }
     double fastest = 0;
     for (const Candidate& c : fits) fastest = fastest == 0 ? c.cycles : std::min(fastest, c.cycles);
@@ -280,6 +295,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
     }
     p.hoist_group = hoist.group;
   }
+  p.pe = *pe;
   if (p.onchip_weight_bytes + p.onchip_state_bytes > pool) {
     return refuse(fmt::format("needs {} bytes on-chip ({} for weights, {} for the state of {} "
                               "samples) but the board has {}",

@@ -3,6 +3,7 @@
 // objective.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "sbe/error.h"
 #include "sbe/plan.h"
@@ -18,7 +19,11 @@ std::vector<int> BlockCandidates(int64_t hidden) {
   return out;
 }
 
-bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
+// A strict order for std::sort (a tolerance inside the comparison would not be transitive):
+// `near_best` marks the throughput plans within 0.1% of the best, which rank among themselves
+// by the smaller batch (lower latency), then fewer blocks, then the input part per step.
+bool Better(const Plan& a, const Plan& b, const PlanRequest& r, double near_best) {
+  auto tie = [](const Plan& p) { return std::tuple(p.batch, p.blocks, p.input_hoisted); };
   if (r.objective == Objective::kLatency) {
     // Equal times (case 1 and case 2 load the same words): the higher throughput, then fewer
     // blocks.
@@ -26,16 +31,13 @@ bool Better(const Plan& a, const Plan& b, const PlanRequest& r) {
       return a.predicted_ms_per_batch < b.predicted_ms_per_batch;
     }
     if (a.predicted_gops != b.predicted_gops) return a.predicted_gops > b.predicted_gops;
-    if (a.blocks != b.blocks) return a.blocks < b.blocks;
-    return !a.input_hoisted && b.input_hoisted;
+    return std::tuple(a.blocks, a.input_hoisted) < std::tuple(b.blocks, b.input_hoisted);
   }
-  // Within 0.1% the smaller batch (lower latency) and then fewer blocks win.
-  if (std::abs(a.predicted_gops - b.predicted_gops) > 1e-3 * std::max(a.predicted_gops, b.predicted_gops)) {
-    return a.predicted_gops > b.predicted_gops;
-  }
-  if (a.batch != b.batch) return a.batch < b.batch;
-  if (a.blocks != b.blocks) return a.blocks < b.blocks;
-  return !a.input_hoisted && b.input_hoisted;
+  const bool a_near = a.predicted_gops >= near_best, b_near = b.predicted_gops >= near_best;
+  if (a_near != b_near) return a_near;
+  if (a_near) return tie(a) < tie(b);
+  if (a.predicted_gops != b.predicted_gops) return a.predicted_gops > b.predicted_gops;
+  return tie(a) < tie(b);
 }
 
 }  // namespace
@@ -91,7 +93,11 @@ PlanResult ChoosePlan(const LstmShape& s, const Board& board, const PlanRequest&
   if (feasible.empty()) {
     Fail("{}: no plan fits ({}; {})", board.name, s.ToString(), last_why);
   }
-  std::sort(feasible.begin(), feasible.end(), [&](const Plan& a, const Plan& b) { return Better(a, b, r); });
+  double best_gops = 0;
+  for (const Plan& p : feasible) best_gops = std::max(best_gops, p.predicted_gops);
+  const double near_best = best_gops * (1 - 1e-3);
+  std::sort(feasible.begin(), feasible.end(),
+            [&](const Plan& a, const Plan& b) { return Better(a, b, r, near_best); });
   PlanResult result;
   result.best = feasible.front();
   result.alternatives = std::move(feasible);

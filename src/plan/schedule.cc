@@ -248,6 +248,11 @@ std::string Schedule::Describe(size_t max_ops) const {
                        : op.kind == ScheduleOp::kCompute ? "mv"
                        : op.kind == ScheduleOp::kHoist   ? "hoist"
                                                          : "tail";
+    if (op.kind == ScheduleOp::kTail) {
+      out += fmt::format("  {:5} l{} d{} t{:<3} activations and cell update, samples [{}, {})\n", kind, op.layer,
+                         op.direction, op.step, op.batch_begin, op.batch_end);
+      continue;
+    }
     std::string what = fmt::format("cols [{}, {})", op.col_begin, op.col_end);
     if (op.row_begin != 0 || op.row_end != shape.GateRows()) what += fmt::format(" rows [{}, {})", op.row_begin, op.row_end);
     if (op.kind == ScheduleOp::kHoist) {

@@ -325,8 +325,10 @@ class Evaluation {
     json rows = json::array();
     for (const Board& board : boards) {
       for (int batch : {1, 32}) {
+        // Both with the input part per step, as the paper compares them.
         PlanRequest r;
         r.batch = batch;
+        r.input = InputMode::kPerStep;
         const auto s = Simulate("lrcn", board, r, std::nullopt, false, Architecture::kStallFree,
                                 fmt::format("simulate lrcn on {}, batch {}, stall-free", board.name, batch));
         const auto b = Simulate("lrcn", board, r, std::nullopt, false, Architecture::kBaseline,
