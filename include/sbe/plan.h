@@ -72,9 +72,12 @@ std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, in
                                             std::string* why = nullptr, int64_t interleaved = 0);
 
 // What the memory blocks (BRAM36, URAM) of a plan must provide: N_pe weights a cycle, four per
-// block's 72-bit port, so weights take at least N_pe / 4 blocks whatever their bytes; then room
-// for the rest. Nullopt when they fit, else why not (with the numbers).
-std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes);
+// block's 72-bit port, so weights take at least N_pe / 4 blocks whatever their bytes; the
+// `lanes` operands of x or h a cycle, at least lanes / 4 blocks of the state's; then room for
+// the bytes. (The partial sums' read-modify-writes use the LUTRAM banks' own two ports.)
+// Nullopt when they fit, else why not (with the numbers).
+std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes,
+                                             int64_t lanes = 1);
 
 // --- plans ------------------------------------------------------------------------------------
 enum class Objective { kThroughput, kLatency };

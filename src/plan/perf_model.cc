@@ -84,18 +84,23 @@ std::optional<PeOrganization> ChoosePeOrganization(int64_t rows, const Board& bo
   return fit.front();
 }
 
-std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes) {
+std::optional<std::string> CheckMemoryBlocks(const Board& board, int64_t weight_bytes, int64_t state_bytes,
+                                             int64_t lanes) {
   const int64_t blocks = board.memory_blocks();
   if (blocks <= 0) return std::nullopt;  // a board without block RAMs (the cpu's view): bytes only
   const int64_t block_bytes = board.onchip_bytes / blocks;
   const int64_t for_ports = (board.macs_per_cycle + kWordsPerPort - 1) / kWordsPerPort;
   const int64_t weight_blocks = std::max(for_ports, (weight_bytes + block_bytes - 1) / block_bytes);
-  const int64_t state_blocks = (state_bytes + block_bytes - 1) / block_bytes;
+  // The operands: each lane reads one element of x or h a cycle at most, laid out column by
+  // column with the samples inner, so the lanes' reads share 72-bit words.
+  const int64_t for_operands = (std::max<int64_t>(1, lanes) + kWordsPerPort - 1) / kWordsPerPort;
+  const int64_t state_blocks = std::max(for_operands, (state_bytes + block_bytes - 1) / block_bytes);
   if (weight_blocks + state_blocks <= blocks) return std::nullopt;
   return fmt::format("needs {} memory blocks ({} for weights: {} bytes, and {} reads a cycle at {} words a port "
-                     "take {}; {} for the state: {} bytes) but the board has {} of {} bytes",
+                     "take {}; {} for the state: {} bytes, and {} lanes' operands take {}) but the board has {} of "
+                     "{} bytes",
                      weight_blocks + state_blocks, weight_blocks, weight_bytes, board.macs_per_cycle, kWordsPerPort,
-                     for_ports, state_blocks, state_bytes, blocks, block_bytes);
+                     for_ports, state_blocks, state_bytes, lanes, for_operands, blocks, block_bytes);
 }
 
 std::string Plan::ToString() const {
@@ -236,7 +241,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
     const int64_t hidden_part = resident ? hidden_words : 2 * slot_words;
     const int64_t with_input = (hidden_part + input_words) * wbytes;
     const bool input_resident = with_input + p.onchip_state_bytes <= pool &&
-                                !CheckMemoryBlocks(board, with_input, p.onchip_state_bytes);
+                                !CheckMemoryBlocks(board, with_input, p.onchip_state_bytes, pe->lanes);
     p.input_case = input_resident ? 1 : 3;
     p.onchip_weight_bytes =
         (hidden_part + (input_resident ? input_words : resident ? 2 * slot_words : 0)) * wbytes;
@@ -266,7 +271,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
         const HoistedInput h = MakeHoistedInput(m, rows, widest_input, steps, batch, *pe, board);
         const int64_t slots = std::max(h.slot_words, resident ? 0 : slot_words);
         const int64_t weights = (2 * slots + (resident ? hidden_words : 0)) * wbytes;
-        if (weights + p.onchip_state_bytes > pool || CheckMemoryBlocks(board, weights, p.onchip_state_bytes) ||
+        if (weights + p.onchip_state_bytes > pool || CheckMemoryBlocks(board, weights, p.onchip_state_bytes, pe->lanes) ||
             std::max(h.banks, accumulators) > AccumulatorCapacity(board)) {
           continue;
         }
@@ -302,7 +307,7 @@ std::optional<Plan> EvaluatePlan(const LstmShape& s, const Board& board, int bat
                               p.onchip_weight_bytes + p.onchip_state_bytes, p.onchip_weight_bytes,
                               p.onchip_state_bytes, batch, pool));
   }
-  if (const auto blocks_why = CheckMemoryBlocks(board, p.onchip_weight_bytes, p.onchip_state_bytes)) {
+  if (const auto blocks_why = CheckMemoryBlocks(board, p.onchip_weight_bytes, p.onchip_state_bytes, p.pe.lanes)) {
     return refuse(*blocks_why);
   }
   {

@@ -46,7 +46,7 @@ BufferUse SizeBuffers(const Schedule& schedule, const Board& board) {
          schedule.plan.ToString(), board.name, use.weight_slot_bytes, use.state_bytes,
          schedule.plan.batch, use.capacity_bytes);
   }
-  if (const auto why = CheckMemoryBlocks(board, use.weight_slot_bytes, use.state_bytes)) {
+  if (const auto why = CheckMemoryBlocks(board, use.weight_slot_bytes, use.state_bytes, schedule.plan.pe.lanes)) {
     Fail("plan {} does not fit the memory blocks of board {}: {}", schedule.plan.ToString(), board.name, *why);
   }
   if (use.accumulator_bytes > use.accumulator_capacity_bytes) {

@@ -179,6 +179,12 @@ TEST(Planner, RefusesPlansBeyondTheMemoryPortsOrTheUsableCapacity) {
   EXPECT_NE(ports->find("2048"), std::string::npos) << *ports;
   EXPECT_NE(ports->find("1454"), std::string::npos) << *ports;
   EXPECT_FALSE(CheckMemoryBlocks(v, 1 << 20, 1 << 20));
+  // The operands: 64 lanes read 64 elements of x or h a cycle, 16 blocks' worth of ports even
+  // for a few bytes of state.
+  const auto operands = CheckMemoryBlocks(v, 5955584 - 8 * 4096, 4096, 64);
+  ASSERT_TRUE(operands);
+  EXPECT_NE(operands->find("64 lanes' operands take 16"), std::string::npos) << *operands;
+  EXPECT_FALSE(CheckMemoryBlocks(v, 5955584 - 16 * 4096, 4096, 64));
   // Capacity: 4096 usable bytes a BRAM36, not 4608: 1454 blocks hold 5,955,584 bytes.
   EXPECT_FALSE(CheckMemoryBlocks(v, 5955584 - 8192, 8192));
   const auto full = CheckMemoryBlocks(v, 5955584 - 8192, 8192 + 1);
