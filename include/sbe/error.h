@@ -24,9 +24,10 @@ template <typename... Args>
 
 // Warnings (NaN in an input, saturated values) go to a sink the front-end chooses, so the library
 // never writes to a stream itself. The default sink prints "sbe: warning: ..." on stderr;
-// SetWarningSink(nullptr) restores it.
+// SetWarningSink(nullptr) restores it. Returns the sink it replaces, to put back after a scope.
+// Sinks run under a lock: they must not wait for anything that may itself warn.
 using WarningSink = std::function<void(std::string_view)>;
-void SetWarningSink(WarningSink sink);
+WarningSink SetWarningSink(WarningSink sink);
 void Warn(std::string_view message);
 
 // Something the user should know that is not a problem (a one-time measurement, where a

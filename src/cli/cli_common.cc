@@ -40,22 +40,6 @@ std::string PlanLine(const nlohmann::json& p) {
                      p.at("block_batch").get<bool>() ? "block-batch" : "non block-batch");
 }
 
-nlohmann::json ModelJson(const LstmModel& model) {
-  const LstmShape& s = model.shape;
-  return {{"name", model.name},
-          {"source", model.source},
-          {"input_size", s.input_size},
-          {"hidden_size", s.hidden_size},
-          {"num_layers", s.num_layers},
-          {"bidirectional", s.bidirectional},
-          {"reverse", s.RunsBackward(0)},
-          {"bias", s.has_bias},
-          {"weights", s.WeightCount()},
-          {"default_steps", model.default_steps},
-          {"batch_first", model.io.batch_first},
-          {"onnx_outputs", model.io.onnx_outputs}};
-}
-
 std::string Examples(std::initializer_list<const char*> lines) {
   std::string s = "\nExamples:\n";
   for (const char* line : lines) s += std::string("  ") + line + "\n";

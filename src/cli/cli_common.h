@@ -10,6 +10,7 @@
 
 #include "common/stats.h"
 #include "sbe/board.h"
+#include "sbe/documents.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
 #include "sbe/lstm_io.h"
@@ -138,9 +139,6 @@ auto ForSubject(const std::string& subject, const std::string& flag, F&& f) {
 
 // Writes the JSON object as the only thing on stdout (so `sbe ... --json | jq` works).
 void PrintJson(const nlohmann::json& j);
-
-// The model description every JSON report carries.
-nlohmann::json ModelJson(const LstmModel& model);
 
 // Times `run` `repeat` times after one warm-up (when repeat > 1, so that first-touch and
 // cache effects are not measured); seconds per run.

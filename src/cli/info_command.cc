@@ -18,16 +18,6 @@ struct InfoArgs {
   bool json = false;
 };
 
-// Bytes of all weights at 16 bits and at 32 bits: what must stream from memory per step.
-nlohmann::json ModelSummary(const LstmModel& m) {
-  nlohmann::json j = ModelJson(m);
-  const int64_t w = m.shape.WeightCount();
-  j["weight_mib_int16"] = static_cast<double>(w) * 2 / (1 << 20);
-  j["weight_mib_fp32"] = static_cast<double>(w) * 4 / (1 << 20);
-  j["ops_per_sample_step"] = 2 * m.shape.MacsPerStep();
-  return j;
-}
-
 std::vector<std::string> ExecutorNames() {
   std::vector<std::string> names;
   for (const ExecutorInfo& e : Executors()) names.push_back(e.name);
@@ -58,7 +48,7 @@ void Info(const InfoArgs& a) {
                {"simd", cpu.SimdSummary()}, {"caches", caches}}},
       {"executors", ExecutorNames()},
       {"presets", presets}};
-  if (!a.model.empty()) j["model"] = ModelSummary(LoadModel(a.model, a.seed));
+  if (!a.model.empty()) j["model"] = ModelInfoJson(LoadModel(a.model, a.seed));
   if (a.json) {
     PrintJson(j);
     return;

@@ -56,20 +56,13 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
   r.sync = a.cpu.sync;
   if (a.cpu.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.cpu.threads);
   if (const std::optional<int> blocks = BlocksFor(a.choice.blocks, model)) r.blocks = *blocks;
+  if (a.json) {
+    PrintJson(CpuPlanDocument(model, board, r));
+    return;
+  }
   const CpuPlan plan = PlanCpu(model.shape, board, r);
   const Plan& p = plan.plan;
   const CpuTiling& t = plan.tiling;
-  if (a.json) {
-    nlohmann::json j = CpuPlanJson(plan);
-    j["board"] = "cpu";
-    j["board_info"] = board.ToJson();
-    j["model"] = model.name;
-    j["model_info"] = ModelJson(model);
-    j["precision"] = PrecisionName(r.precision);
-    j["peak_gops"] = (r.precision == Precision::kInt16 ? board.measured.int16_gops : board.measured.fp32_gflops);
-    PrintJson(j);
-    return;
-  }
   const MachineCeilings& m = board.measured;
   std::string levels;
   for (const BandwidthLevel& l : m.levels) levels += fmt::format(", {} {:.0f} GB/s", l.name, l.gbs);
@@ -100,48 +93,21 @@ void RunPlan(const PlanArgs& a) {
   if (a.board == "cpu") return RunCpuPlan(a, model, steps);
   const Board board = LoadFpgaBoard(a.board, "--board");
   const PlanRequest r = MakePlanRequest(a.choice, steps, model);
-  const PlanResult result = ChoosePlan(model.shape, board, r);
-  const Plan& p = result.best;
-  // One row per blocking number and input part: its best batch. The table of alternatives.
-  std::vector<Plan> table;
-  for (const Plan& alt : result.alternatives) {
-    if (std::none_of(table.begin(), table.end(), [&](const Plan& t) {
-          return t.blocks == alt.blocks && t.input_hoisted == alt.input_hoisted;
-        })) {
-      table.push_back(alt);
-    }
-  }
-  std::sort(table.begin(), table.end(), [](const Plan& x, const Plan& y) {
-    return std::pair(x.blocks, x.input_hoisted) < std::pair(y.blocks, y.input_hoisted);
-  });
-  const Schedule schedule = BuildSchedule(model.shape, p);
-  CheckSchedule(schedule);
+  if (a.curves && !a.json) Fail("--curves adds the figures' data to --json: add --json");
+  nlohmann::json j = PlanDocument(model, board, r, a.curves);
   if (!a.plot.empty()) {
     ForArgument("--plot", a.plot, [&] {
-      RunPlotter("plot_plan.py", PlanCurves(model.shape, board, r.steps, a.choice.max_batch), a.plot);
+      RunPlotter("plot_plan.py", a.curves ? j.at("curves") : PlanCurves(model.shape, board, r.steps, a.choice.max_batch),
+                 a.plot);
     });
   }
-  if (a.curves && !a.json) Fail("--curves adds the figures' data to --json: add --json");
-
   if (a.json) {
-    nlohmann::json alts = nlohmann::json::array();
-    for (const Plan& t : table) alts.push_back(PlanJson(t));
-    nlohmann::json j = PlanJson(p);
-    j["board"] = board.name;
-    j["board_info"] = BoardJson(board);
-    j["model"] = model.name;
-    j["model_info"] = ModelJson(model);
-    j["steps"] = r.steps;
-    j["n_pe"] = board.macs_per_cycle;
-    j["n_t"] = board.words_per_cycle();
-    j["peak_gops"] = board.peak_gops();
-    j["schedule_ops"] = schedule.ops.size();
-    j["alternatives"] = alts;
     if (!a.plot.empty()) j["plot"] = a.plot;
-    if (a.curves) j["curves"] = PlanCurves(model.shape, board, r.steps, a.choice.max_batch);
     PrintJson(j);
     return;
   }
+  // The text reads the same plan back from the document, and the schedule, for --schedule.
+  const Plan p = ChoosePlan(model.shape, board, r).best;
   std::printf("board      %s\n", board.Summary().c_str());
   std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), r.steps);
   std::printf("plan       %s\n", PlanLine(PlanJson(p)).c_str());
@@ -166,12 +132,14 @@ void RunPlan(const PlanArgs& a) {
   std::printf("\nalternatives (best batch for each blocking number and input part)\n");
   std::printf("  %6s %9s %6s %5s %8s %9s %12s %12s %8s\n", "blocks", "input", "batch", "case", "alpha", "GOPS",
               "ms/sample", "mJ/sample", "bound");
-  for (const Plan& t : table) {
-    std::printf("  %6d %9s %6d %5d %8.4f %9.1f %12.4f %12.4f %8s\n", t.blocks,
-                t.input_hoisted ? "hoisted" : "per-step", t.batch, t.hidden_case, t.alpha, t.predicted_gops,
-                t.predicted_ms_per_sample, t.predicted_mj_per_sample, t.bound.c_str());
+  for (const nlohmann::json& t : j.at("alternatives")) {
+    std::printf("  %6d %9s %6d %5d %8.4f %9.1f %12.4f %12.4f %8s\n", t.at("blocks").get<int>(),
+                t.at("input").get<std::string>().c_str(), t.at("batch").get<int>(), t.at("case").get<int>(),
+                t.at("alpha").get<double>(), t.at("predicted_gops").get<double>(),
+                t.at("predicted_ms_per_sample").get<double>(), t.at("predicted_mj_per_sample").get<double>(),
+                t.at("bound").get<std::string>().c_str());
   }
-  if (a.schedule) std::printf("\n%s", schedule.Describe().c_str());
+  if (a.schedule) std::printf("\n%s", BuildSchedule(model.shape, p).Describe().c_str());
   if (!a.plot.empty()) std::printf("\nwrote      %s\n", a.plot.c_str());
 }
 

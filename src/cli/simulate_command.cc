@@ -32,28 +32,6 @@ struct SimulateArgs {
 // Simulations past this many PE-array events would write traces too large to open.
 constexpr int64_t kMaxTraceEvents = 200000;
 
-// --check: the golden model on the same input and calibration; equal outputs mean equal
-// integers (both dequantise the same formats).
-nlohmann::json CompareWithGolden(const LstmModel& model, const ExecutorOptions& options,
-                                 const LstmInput& in, const LstmOutput& got) {
-  ExecutorOptions golden_options = options;
-  golden_options.board.reset();
-  SetWarningSink([](std::string_view) {});  // the simulation has said it already
-  LstmOutput want;
-  try {
-    want = MakeExecutor("golden", model, golden_options)->Run(in);
-  } catch (...) {
-    SetWarningSink(nullptr);
-    throw;
-  }
-  SetWarningSink(nullptr);
-  int64_t mismatches = 0;
-  for (const auto& [a, b] : {std::pair{&want.y, &got.y}, {&want.h_n, &got.h_n}, {&want.c_n, &got.c_n}}) {
-    for (size_t i = 0; i < a->data.size(); ++i) mismatches += a->data[i] != b->data[i];
-  }
-  return {{"bit_exact", mismatches == 0}, {"mismatches", mismatches}};
-}
-
 void RunSimulate(const SimulateArgs& a) {
   const Board board = LoadFpgaBoard(a.board, "--board");
   const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); });
@@ -73,53 +51,38 @@ void RunSimulate(const SimulateArgs& a) {
   const int steps = in ? static_cast<int>(in->steps())
                        : static_cast<int>(a.in.steps.value_or(model.default_steps));
   if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
-  const PlanRequest request = MakePlanRequest(a.choice, steps, model);
+  const PlanRequest plan_request = MakePlanRequest(a.choice, steps, model);
   if (!in) {
     InputArgs random = a.in;
-    random.count = a.in.count.value_or(ChoosePlan(model.shape, board, request).best.batch);
+    random.count = a.in.count.value_or(ChoosePlan(model.shape, board, plan_request).best.batch);
     in = MakeInput(random, "--samples", a.model, model, io);
   }
 
-  ExecutorOptions options;
-  options.precision = Precision::kInt16;
-  options.board = board;
-  options.plan = request;
-  options.calibration_sample = &in->x;
+  SimulationRequest request;
+  request.plan = plan_request;
+  request.arch = a.arch;
+  request.timing_only = a.timing_only;
   if (!a.input_range.empty()) {
-    options.input_range = InputRange{a.input_range[0], a.input_range[1]};
-    ForSubject("input range", "--input-range", [&] { options.input_range->Check(); });
+    request.input_range = InputRange{a.input_range[0], a.input_range[1]};
+    ForSubject("input range", "--input-range", [&] { request.input_range->Check(); });
   }
-  options.sim.arch = a.arch;
-  options.sim.compute_values = !a.timing_only;
-  options.sim.max_trace_events = kMaxTraceEvents;
-  options.trace_path = a.trace;
-  const auto executor = MakeExecutor("sim", model, options);
-  const LstmOutput out = ForArgument("--trace", a.trace, [&] { return executor->Run(*in); });
-  const nlohmann::json details = executor->Details();
-  const nlohmann::json& sim = details.at("simulation");
-  const nlohmann::json& plan = details.at("plan");
-  if (!a.trace.empty() && sim.at("trace").at("truncated").get<bool>()) {
+  request.trace_path = a.trace;
+  request.max_trace_events = kMaxTraceEvents;
+  request.check = a.check;
+  const SimulationRun run = ForArgument("--trace", a.trace, [&] { return SimulateDocument(model, board, *in, request); });
+  const nlohmann::json& j = run.document;
+  const nlohmann::json& sim = j;
+  const nlohmann::json& plan = j.at("plan");
+  if (!a.trace.empty() && j.at("trace").at("truncated").get<bool>()) {
     Warn("--trace {}: only the first {} events were recorded; simulate fewer samples or steps "
          "for a whole trace", a.trace, kMaxTraceEvents);
   }
-  const nlohmann::json check = a.check ? CompareWithGolden(model, options, *in, out) : nlohmann::json();
-  if (!a.output.empty()) WriteNpy(a.output, PresentY(out.y, io, model.shape.directions()));
+  if (!a.output.empty()) WriteNpy(a.output, PresentY(run.output.y, io, model.shape.directions()));
 
   if (a.json) {
-    nlohmann::json j = sim;
-    j.erase("trace");
-    j.update({{"model", model.name},
-              {"model_info", ModelJson(model)},
-              {"batch", plan.at("batch")},
-              {"blocks", plan.at("blocks")},
-              {"plan", plan},
-              {"formats", details.at("formats")},
-              {"saturation", details.at("saturation")},
-              {"board_info", BoardJson(board)}});
-    if (a.check) j["check_vs_golden"] = check;
-    if (!a.output.empty()) j["output"] = a.output;
-    if (!a.trace.empty()) j["trace"] = sim.at("trace");
-    PrintJson(j);
+    nlohmann::json out = j;
+    if (!a.output.empty()) out["output"] = a.output;
+    PrintJson(out);
   } else {
     const nlohmann::json& st = sim.at("stall_cycles");
     const double cycles = sim.at("cycles").get<double>();
@@ -160,16 +123,16 @@ void RunSimulate(const SimulateArgs& a) {
                 plan.at("predicted_gops").get<double>(), sim.at("sim_over_plan_gops").get<double>());
     if (a.check) {
       std::printf("check      %s (%lld values differ from the golden model)\n",
-                  check["bit_exact"].get<bool>() ? "bit-exact with the golden model" : "MISMATCH",
-                  static_cast<long long>(check["mismatches"].get<int64_t>()));
+                  run.bit_exact ? "bit-exact with the golden model" : "MISMATCH",
+                  static_cast<long long>(j.at("check_vs_golden").at("mismatches").get<int64_t>()));
     }
     if (!a.output.empty()) std::printf("wrote      %s\n", a.output.c_str());
     if (!a.trace.empty()) {
       std::printf("wrote      %s (%lld events)\n", a.trace.c_str(),
-                  static_cast<long long>(sim.at("trace").at("events").get<int64_t>()));
+                  static_cast<long long>(j.at("trace").at("events").get<int64_t>()));
     }
   }
-  if (a.check && !check["bit_exact"].get<bool>()) Fail("simulator outputs differ from the golden model");
+  if (a.check && !run.bit_exact) Fail("simulator outputs differ from the golden model");
 }
 
 }  // namespace

@@ -36,9 +36,11 @@ WarningSink& NoteSink() {
 
 }  // namespace
 
-void SetWarningSink(WarningSink sink) {
+WarningSink SetWarningSink(WarningSink sink) {
   std::lock_guard lock(SinkMutex());
+  WarningSink previous = std::move(Sink());
   Sink() = sink ? std::move(sink) : WarningSink(PrintWarning);
+  return previous;
 }
 
 void Warn(std::string_view message) {
