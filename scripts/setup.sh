@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
+  pybind11-dev python3-pybind11 python3-pytest
 )
 
 missing=()
@@ -30,3 +31,11 @@ fi
 BUILD_DIR=${SBE_BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 ninja -C "$BUILD_DIR"
+
+# `import sbe` from any directory: a .pth file in Debian Python's user site points at the built
+# module. Only for the default build; README says how to remove it.
+if [ "$BUILD_DIR" = build ] && [ -d build/python/sbe ]; then
+  site=$(/usr/bin/python3 -m site --user-site)
+  mkdir -p "$site"
+  echo "$PWD/build/python" > "$site/sbe.pth"
+fi

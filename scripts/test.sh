@@ -35,7 +35,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSBE_FUZZ=ON \
-  -DSBE_TESTS=OFF >/dev/null
+  -DSBE_TESTS=OFF -DSBE_PYTHON_MODULE=OFF >/dev/null
 ninja -C build-fuzz
 n_fuzzers=$(find build-fuzz/tests/fuzz -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x | wc -l)
 if tests/fuzz/run_fuzzers.sh build-fuzz "$FUZZ_SECONDS"; then
