@@ -21,7 +21,8 @@ template <typename To, typename From>
 Tensor<To> Cast(const Tensor<From>& t) {
   Tensor<To> out;
   out.shape = t.shape;
-  out.data.assign(t.data.begin(), t.data.end());
+  const std::span<const From> values = t.values();
+  out.data.assign(values.begin(), values.end());
   return out;
 }
 

@@ -88,7 +88,7 @@ void OneDnnLstm::Run(const TensorF& x, TensorF* y) {
          fmt::join(x.shape, ", "), m.steps, m.batch, m.input);
   }
   if (m.threads > 0) omp_set_num_threads(m.threads);
-  std::memcpy(m.layers[0].src.get_data_handle(), x.ptr(), x.data.size() * sizeof(float));
+  std::memcpy(m.layers[0].src.get_data_handle(), x.ptr(), x.numel() * sizeof(float));
   for (Impl::Layer& l : m.layers) {
     l.primitive.execute(m.stream, {{DNNL_ARG_SRC_LAYER, l.src},
                                    {DNNL_ARG_WEIGHTS_LAYER, l.weights_layer},

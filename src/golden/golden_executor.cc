@@ -66,7 +66,7 @@ FixedInput QuantizeInput(const QuantizedModel& m, const LstmInput& in, Saturatio
   FixedInput q;
   q.seq_lens = in.seq_lens;
   q.x = Tensor<int16_t>(in.x.shape);
-  counts->inputs += fx::QuantizeArray(in.x.data.data(), static_cast<int64_t>(in.x.data.size()),
+  counts->inputs += fx::QuantizeArray(in.x.ptr(), in.x.numel(),
                                       first.input_format, first.input_limit, q.x.data.data());
   const int64_t per_cell = in.batch() * m.shape.hidden_size;
   if (!in.h0.empty()) {

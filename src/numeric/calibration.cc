@@ -109,7 +109,7 @@ void InputRange::Check() const {
 
 InputRange RangeFromSample(const TensorF& x) {
   double m = 0;
-  for (float v : x.data) {
+  for (float v : x.values()) {
     if (std::isfinite(v)) m = std::max(m, std::fabs(double{v}));
   }
   if (m == 0) return {};

@@ -26,7 +26,7 @@ using ModelHandle = std::shared_ptr<const LstmModel>;
 // --- arrays (arrays.cc) ------------------------------------------------------------------------
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 // Any array-like of real numbers (numpy, torch on the CPU, lists) as a C-contiguous float32
-// array: the caller's own when it already is one, else a converted copy. `what` names it in
+// array: the caller's own when it already is one (no copy), else a converted copy. `what` names it in
 // errors ("x", "h0").
 FloatArray ToFloatArray(const py::handle& value, const char* what);
 // The same, copied into a tensor.
@@ -70,9 +70,6 @@ class Engine {
   ModelHandle model_;
   EngineConfig config_;
   std::unique_ptr<Executor> executor_;  // made at once, or (int16, no range) at the first call
-  // The last call's input, kept so that its storage is reused: a fresh buffer per call costs
-  // page faults worth a tenth of a small model's run.
-  LstmInput input_;
   std::mutex mutex_;
 };
 

@@ -66,20 +66,18 @@ py::tuple Engine::Call(const py::handle& x, const py::handle& state, const py::h
   LstmOutput out;
   {
     py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(mutex_);
-    // x into the kept buffer (sequence-first), the rest moved in.
-    in.x = std::move(input_.x);
-    in.x.shape.assign(xa.shape(), xa.shape() + 3);
-    in.x.data.assign(xa.data(), xa.data() + xa.size());
+    // x is read where numpy keeps it (xa holds it for the call); only batch-first input is
+    // copied, into the executors' sequence-first order.
+    in.x = TensorF::View({xa.shape(0), xa.shape(1), xa.shape(2)}, xa.data());
     if (batch_first) in.x = SwapFirstTwoAxes(in.x);
-    input_ = std::move(in);
-    ValidateInput(*model_, input_, names);
-    if (config_.max_batch && input_.batch() > *config_.max_batch) {
-      Fail("x: batch {} is larger than the engine's max_batch {}", input_.batch(), *config_.max_batch);
+    ValidateInput(*model_, in, names);
+    if (config_.max_batch && in.batch() > *config_.max_batch) {
+      Fail("x: batch {} is larger than the engine's max_batch {}", in.batch(), *config_.max_batch);
     }
-    WarnIfNotFinite(input_, names);
-    if (!executor_) executor_ = MakeExecutor(config_.executor, *model_, OptionsFor(config_, &input_.x));
-    out = executor_->Run(input_);
+    WarnIfNotFinite(in, names);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!executor_) executor_ = MakeExecutor(config_.executor, *model_, OptionsFor(config_, &in.x));
+    out = executor_->Run(in);
   }
   FlushWarnings();
   TensorF y = batch_first ? SwapFirstTwoAxes(out.y) : std::move(out.y);

@@ -224,3 +224,24 @@ def test_a_bad_file_is_an_error_not_a_crash(tmp_path):
     path.write_bytes(b"\x08\x07garbage")
     with pytest.raises(sbe.Error, match="bad.onnx"):
         sbe.load(str(path))
+
+
+def test_a_float32_c_contiguous_input_is_not_copied():
+    # 256 MiB of input into a model with one hidden unit: a copy of x would show in the peak
+    # resident memory of the call, the outputs are tiny. A fresh interpreter measures it.
+    import subprocess
+    code = """
+import resource, numpy as np, sbe
+w = lambda *s: np.full(s, 0.01, np.float32)
+model = sbe.Model._from_weights(4096, 1, 1, False, True, [(w(4, 4096), w(4, 1), w(4), w(4))], "wide")
+engine = model.compile(threads=1)
+engine(np.zeros((2, 1, 4096), np.float32))
+x = np.ones((2048, 8, 4096), np.float32)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+y, _ = engine(x)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    grown_mib = int(out.stdout)
+    assert grown_mib < 64, f"the call grew the process by {grown_mib} MiB for a 256 MiB input"
