@@ -325,9 +325,12 @@ class Engine {
     }
     Workspace<P>& ws = ws_;
     if (ws.T != T || ws.B != B || ws.blocks != t.blocks) {
-      const int64_t widest = std::max(RoundUp(I, 2), RoundUp(D * H, 2));
-      ws.layer_a.assign(T * B * widest, 0);
-      ws.layer_b.assign(T * B * widest, 0);
+      // Layer outputs alternate between the two buffers; layer 0's input is read where it is
+      // unless its width needs padding (Run), and only then does a buffer hold it.
+      const int64_t out_width = RoundUp(D * H, 2);
+      const int64_t padded_in = RoundUp(I, kPer) != I ? RoundUp(I, kPer) : 0;
+      ws.layer_a.assign(T * B * std::max(out_width, padded_in), 0);
+      ws.layer_b.assign(T * B * out_width, 0);
       ws.gx.assign(T * B * tiles * 4 * N, 0);
       ws.park.assign(B * tiles * 4 * N, 0);
       ws.h_state.assign(2 * B * Hp, 0);
