@@ -18,24 +18,6 @@ SBE_BIN = os.environ.get("SBE_BIN", str(REPO / "build" / "sbe"))
 # tools/export_torch.py writes nn.LSTMs as safetensors for the command's side of a comparison.
 sys.path.insert(0, str(REPO / "tools"))
 
-# Under AddressSanitizer (the module preloaded with its runtime) PyTorch is not loaded: its
-# own allocator hooks and the sanitizer's do not mix. The tests that need it are marked.
-WITHOUT_TORCH = os.environ.get("SBE_MODULE_TESTS_WITHOUT_TORCH") == "1"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "torch: needs PyTorch (skipped in the sanitizer run)")
-
-
-def pytest_collection_modifyitems(config, items):
-    if not WITHOUT_TORCH:
-        return
-    skip = pytest.mark.skip(reason="PyTorch is not loaded under the sanitizers")
-    for item in items:
-        if "torch" in item.keywords:
-            item.add_marker(skip)
-
-
 def run_sbe(*args, expect_ok=True, timeout=300):
     """Runs the command; returns the CompletedProcess, asserting success unless told not to."""
     p = subprocess.run([SBE_BIN, *map(str, args)], capture_output=True, text=True, timeout=timeout,

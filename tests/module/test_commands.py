@@ -58,7 +58,6 @@ def test_int16_equals_sbe_run_on_a_preset_with_state_and_lengths(tmp_path, rng):
     assert_same_bits(model.run(x, h0, c0, lengths=lengths), fp32)  # same engine, same bits
 
 
-@pytest.mark.torch
 @pytest.mark.parametrize("inp,hid,layers,bidir,batch_first,batch", [
     (1, 1, 1, False, False, 1),
     (5, 7, 2, True, False, 3),

@@ -4,8 +4,6 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.torch
-
 
 def test_the_complete_example_runs(capsys):
     pytest.importorskip("torch")

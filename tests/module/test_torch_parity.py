@@ -17,7 +17,6 @@ import sbe  # noqa: E402
 import sbe.torch  # noqa: E402,F401
 from conftest import assert_close  # noqa: E402
 
-pytestmark = pytest.mark.torch
 TOL = 1e-5
 
 # (input, hidden) pairs: 1, primes, and sizes just past a vector width.
