@@ -1,9 +1,9 @@
 // Input checks and the layout conversions between the user's tensors and the executors'.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <span>
 
+#include "model/non_finite.h"
 #include "sbe/error.h"
 #include "sbe/lstm_io.h"
 
@@ -19,15 +19,10 @@ void CheckState(const TensorF& t, const std::string& name, const std::vector<int
 }
 
 void WarnTensor(const TensorF& t, const std::string& name) {
-  // A branch-free pass first (it vectorizes: every call from Python runs it on its input); the
-  // index is looked for only when there is something to report.
-  const std::span<const float> v = t.values();
-  bool any = false;
-  for (const float value : v) any |= !(std::fabs(value) <= std::numeric_limits<float>::max());
-  if (!any) return;
-  const auto bad = std::find_if(v.begin(), v.end(), [](float value) { return !std::isfinite(value); });
-  Warn("{} holds a non-finite value ({}) at index {}; it will propagate to the outputs", name, *bad,
-       bad - v.begin());
+  const int64_t bad = FirstNonFinite(t.ptr(), t.numel());
+  if (bad < 0) return;
+  Warn("{} holds a non-finite value ({}) at index {}; it will propagate to the outputs", name,
+       t.ptr()[bad], bad);
 }
 
 }  // namespace

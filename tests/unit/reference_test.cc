@@ -2,8 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "common/random.h"
+#include "model/non_finite.h"
 #include "sbe/error.h"
 #include "sbe/presets.h"
 #include "sbe/reference.h"
@@ -180,6 +184,48 @@ TEST(Reference, NanInInputPropagatesWithAWarning) {
   SetWarningSink(nullptr);
   EXPECT_EQ(warnings, 1);  // one per tensor, however many NaNs
   EXPECT_TRUE(std::isnan(r.y.data.back()));
+}
+
+}  // namespace
+}  // namespace sbe
+
+namespace sbe {
+namespace {
+
+// The input check's vector scan: every position of every awkward length, each kind of
+// non-finite value, and the first of several reported; and a view reads the caller's values.
+TEST(InputCheck, FindsTheFirstNonFiniteValueAnywhere) {
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    for (const int64_t n : {1, 2, 7, 15, 16, 17, 63, 64, 65, 131}) {
+      std::vector<float> v(static_cast<size_t>(n), 1.5f);
+      EXPECT_EQ(FirstNonFinite(v.data(), n), -1);
+      for (int64_t i = 0; i < n; ++i) {
+        v[i] = bad;
+        if (i + 3 < n) v[i + 3] = bad;
+        ASSERT_EQ(FirstNonFinite(v.data(), n), i) << "n " << n << " bad " << bad;
+        v[i] = 1.5f;
+        if (i + 3 < n) v[i + 3] = 1.5f;
+      }
+    }
+  }
+  EXPECT_EQ(FirstNonFinite(nullptr, 0), -1);
+  // The largest finite values are finite.
+  std::vector<float> extremes(40, std::numeric_limits<float>::max());
+  extremes[5] = -std::numeric_limits<float>::max();
+  extremes[9] = std::numeric_limits<float>::denorm_min();
+  EXPECT_EQ(FirstNonFinite(extremes.data(), 40), -1);
+
+  std::vector<float> owned(21, 0.25f);
+  owned[19] = NAN;
+  LstmInput in;
+  in.x = TensorF::View({3, 1, 7}, owned.data());
+  EXPECT_TRUE(in.x.is_view());
+  EXPECT_EQ(in.x.numel(), 21);
+  std::string message;
+  SetWarningSink([&](std::string_view m) { message = m; });
+  WarnIfNotFinite(in);
+  SetWarningSink(nullptr);
+  EXPECT_NE(message.find("index 19"), std::string::npos) << message;
 }
 
 }  // namespace
