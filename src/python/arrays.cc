@@ -5,14 +5,23 @@
 #include "sbe/error.h"
 
 namespace sbe::python {
+namespace {
 
-FloatArray ToFloatArray(const py::handle& value, const char* what) {
-  if (value.is_none()) Fail("{}: expected an array of numbers, got None", what);
-  // A torch tensor converts through numpy (zero-copy on the CPU); anything else numpy can read.
+// What numpy should read: a torch tensor through its numpy view (zero-copy on the CPU), any
+// other value as it is.
+py::object NumpySource(const py::handle& value) {
   py::object source = py::reinterpret_borrow<py::object>(value);
   if (py::hasattr(source, "detach") && py::hasattr(source, "numpy")) {
     source = source.attr("detach")().attr("cpu")().attr("numpy")();
   }
+  return source;
+}
+
+}  // namespace
+
+FloatArray ToFloatArray(const py::handle& value, const char* what) {
+  if (value.is_none()) Fail("{}: expected an array of numbers, got None", what);
+  const py::object source = NumpySource(value);
   py::array raw = py::array::ensure(source);
   if (!raw) Fail("{}: expected an array of numbers, got {}", what, std::string(py::str(py::type::of(source).attr("__name__"))));
   const char kind = raw.dtype().kind();
@@ -34,11 +43,7 @@ TensorF ToTensor(const py::handle& value, const char* what) {
 }
 
 std::vector<int64_t> ToLengths(const py::handle& value, const char* what) {
-  py::object source = py::reinterpret_borrow<py::object>(value);
-  if (py::hasattr(source, "detach") && py::hasattr(source, "numpy")) {
-    source = source.attr("detach")().attr("cpu")().attr("numpy")();
-  }
-  py::array raw = py::array::ensure(source);
+  py::array raw = py::array::ensure(NumpySource(value));
   if (!raw) Fail("{}: expected a sequence of integers", what);
   const char kind = raw.dtype().kind();
   if (kind != 'i' && kind != 'u') Fail("{}: expected integers, got dtype {}", what, std::string(py::str(raw.dtype())));
