@@ -36,6 +36,9 @@ ninja -C "$BUILD_DIR"
 # module. Only for the default build; README says how to remove it.
 if [ "$BUILD_DIR" = build ] && [ -d build/python/sbe ]; then
   site=$(/usr/bin/python3 -m site --user-site)
-  mkdir -p "$site"
-  echo "$PWD/build/python" > "$site/sbe.pth"
+  if mkdir -p "$site" 2>/dev/null && echo "$PWD/build/python" > "$site/sbe.pth" 2>/dev/null; then
+    echo "setup: import sbe: $site/sbe.pth -> $PWD/build/python"
+  else
+    echo "setup: could not write $site/sbe.pth; use PYTHONPATH=$PWD/build/python" >&2
+  fi
 fi
