@@ -28,6 +28,10 @@ nlohmann::json ModelInfoJson(const LstmModel& model);
 // data of the batch-size and blocking-number figures.
 nlohmann::json PlanDocument(const LstmModel& model, const Board& board, const PlanRequest& request,
                             bool curves = false);
+// The same of a choice already made (ChoosePlan's result for this request), for a front-end
+// that also reads the plan itself.
+nlohmann::json PlanDocument(const LstmModel& model, const Board& board, const PlanRequest& request,
+                            const PlanResult& result, bool curves = false);
 // `sbe plan --board cpu --json`: the plan the CPU engine executes for this request.
 nlohmann::json CpuPlanDocument(const LstmModel& model, const CpuBoard& board, const CpuPlanRequest& request);
 

@@ -94,7 +94,8 @@ void RunPlan(const PlanArgs& a) {
   const Board board = LoadFpgaBoard(a.board, "--board");
   const PlanRequest r = MakePlanRequest(a.choice, steps, model);
   if (a.curves && !a.json) Fail("--curves adds the figures' data to --json: add --json");
-  nlohmann::json j = PlanDocument(model, board, r, a.curves);
+  const PlanResult result = ChoosePlan(model.shape, board, r);
+  nlohmann::json j = PlanDocument(model, board, r, result, a.curves);
   if (!a.plot.empty()) {
     ForArgument("--plot", a.plot, [&] {
       RunPlotter("plot_plan.py", a.curves ? j.at("curves") : PlanCurves(model.shape, board, r.steps, a.choice.max_batch),
@@ -106,8 +107,7 @@ void RunPlan(const PlanArgs& a) {
     PrintJson(j);
     return;
   }
-  // The text reads the same plan back from the document, and the schedule, for --schedule.
-  const Plan p = ChoosePlan(model.shape, board, r).best;
+  const Plan& p = result.best;
   std::printf("board      %s\n", board.Summary().c_str());
   std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), r.steps);
   std::printf("plan       %s\n", PlanLine(PlanJson(p)).c_str());

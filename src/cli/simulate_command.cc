@@ -71,7 +71,6 @@ void RunSimulate(const SimulateArgs& a) {
   request.check = a.check;
   const SimulationRun run = ForArgument("--trace", a.trace, [&] { return SimulateDocument(model, board, *in, request); });
   const nlohmann::json& j = run.document;
-  const nlohmann::json& sim = j;
   const nlohmann::json& plan = j.at("plan");
   if (!a.trace.empty() && j.at("trace").at("truncated").get<bool>()) {
     Warn("--trace {}: only the first {} events were recorded; simulate fewer samples or steps "
@@ -84,20 +83,20 @@ void RunSimulate(const SimulateArgs& a) {
     if (!a.output.empty()) out["output"] = a.output;
     PrintJson(out);
   } else {
-    const nlohmann::json& st = sim.at("stall_cycles");
-    const double cycles = sim.at("cycles").get<double>();
+    const nlohmann::json& st = j.at("stall_cycles");
+    const double cycles = j.at("cycles").get<double>();
     auto pct = [&](const char* k) { return 100.0 * st.at(k).get<double>() / cycles; };
     std::printf("board      %s\n", board.Summary().c_str());
     std::printf("model      %s (%s), %d steps\n", model.name.c_str(), model.shape.ToString().c_str(), steps);
     std::printf("plan       %s; %s array\n", PlanLine(plan).c_str(), ArchitectureName(a.arch).c_str());
-    const int64_t batches = sim.at("batches").get<int64_t>();
+    const int64_t batches = j.at("batches").get<int64_t>();
     std::printf("simulated  %lld samples in %lld batch%s: %lld cycles, %.4f ms\n",
-                static_cast<long long>(sim.at("samples").get<int64_t>()), static_cast<long long>(batches),
-                batches == 1 ? "" : "es", static_cast<long long>(sim.at("cycles").get<int64_t>()),
-                sim.at("seconds").get<double>() * 1e3);
-    std::printf("result     %.1f GOPS, %.4f ms per sample, %.3f mJ per sample\n", sim.at("gops").get<double>(),
-                sim.at("ms_per_sample").get<double>(), sim.at("mj_per_sample").get<double>());
-    const nlohmann::json& pe = sim.at("pe_cycles").at("shares");
+                static_cast<long long>(j.at("samples").get<int64_t>()), static_cast<long long>(batches),
+                batches == 1 ? "" : "es", static_cast<long long>(j.at("cycles").get<int64_t>()),
+                j.at("seconds").get<double>() * 1e3);
+    std::printf("result     %.1f GOPS, %.4f ms per sample, %.3f mJ per sample\n", j.at("gops").get<double>(),
+                j.at("ms_per_sample").get<double>(), j.at("mj_per_sample").get<double>());
+    const nlohmann::json& pe = j.at("pe_cycles").at("shares");
     const nlohmann::json& org = plan.at("pe");
     std::printf("PE array   %lld lanes x %lld row PEs; its PE-cycles: %.1f%% multiply-adds, %.1f%% lanes left empty, "
                 "%.1f%% rows left empty, %.1f%% stalled\n",
@@ -109,9 +108,9 @@ void RunSimulate(const SimulateArgs& a) {
                 "fill/drain %.1f%% of the cycles\n",
                 pct("weights"), pct("input"), pct("recurrence"), pct("barrier"), pct("accumulator"), pct("fill_drain"));
     std::printf("DRAM       %.2f MB read, %.2f MB written, utilisation %.1f%%\n",
-                sim.at("dram_read_bytes").get<double>() * 1e-6, sim.at("dram_write_bytes").get<double>() * 1e-6,
-                100 * sim.at("dram_utilization").get<double>());
-    const nlohmann::json& buffers = sim.at("buffers");
+                j.at("dram_read_bytes").get<double>() * 1e-6, j.at("dram_write_bytes").get<double>() * 1e-6,
+                100 * j.at("dram_utilization").get<double>());
+    const nlohmann::json& buffers = j.at("buffers");
     std::printf("buffers    %.2f MiB weight slots + %.2f MiB state of %.2f MiB; accumulators %.1f KiB of %.1f KiB "
                 "of distributed RAM\n",
                 buffers.at("weight_slot_bytes").get<double>() / 1048576.0,
@@ -120,7 +119,7 @@ void RunSimulate(const SimulateArgs& a) {
                 buffers.at("accumulator_bytes").get<double>() / 1024.0,
                 buffers.at("accumulator_capacity_bytes").get<double>() / 1024.0);
     std::printf("planner    predicted %.1f GOPS; simulated / predicted = %.3f\n",
-                plan.at("predicted_gops").get<double>(), sim.at("sim_over_plan_gops").get<double>());
+                plan.at("predicted_gops").get<double>(), j.at("sim_over_plan_gops").get<double>());
     if (a.check) {
       std::printf("check      %s (%lld values differ from the golden model)\n",
                   run.bit_exact ? "bit-exact with the golden model" : "MISMATCH",

@@ -35,7 +35,11 @@ nlohmann::json ModelInfoJson(const LstmModel& model) {
 }
 
 nlohmann::json PlanDocument(const LstmModel& model, const Board& board, const PlanRequest& request, bool curves) {
-  const PlanResult result = ChoosePlan(model.shape, board, request);
+  return PlanDocument(model, board, request, ChoosePlan(model.shape, board, request), curves);
+}
+
+nlohmann::json PlanDocument(const LstmModel& model, const Board& board, const PlanRequest& request,
+                            const PlanResult& result, bool curves) {
   const Plan& p = result.best;
   // One row per blocking number and input part: its best batch (the alternatives come best first).
   std::vector<Plan> table;
