@@ -26,6 +26,7 @@ void AddPlanCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
+void AddHwCommand(CLI::App& app);
 
 // Where a command's input sequences come from: .npy files, or random values of a given count
 // (samples) and length.

@@ -17,13 +17,15 @@ int main(int argc, char** argv) {
                                  "sbe simulate --board z7045 --model lrcn --json",
                                  "sbe bench --suite lrcn --json bench.json --plot bench.png",
                                  "sbe report --summary         # lrcn: this CPU beside the paper's boards",
-                                 "sbe info --model my_lstm.safetensors"}));
+                                 "sbe info --model my_lstm.safetensors",
+                                 "sbe hw cosim --model deepbench-256 --steps 3   # the RTL in Verilator"}));
   sbe::cli::AddRunCommand(app);
   sbe::cli::AddPlanCommand(app);
   sbe::cli::AddSimulateCommand(app);
   sbe::cli::AddBenchCommand(app);
   sbe::cli::AddReportCommand(app);
   sbe::cli::AddInfoCommand(app);
+  sbe::cli::AddHwCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

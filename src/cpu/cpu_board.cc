@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/cache_dir.h"
 #include "common/date.h"
 #include "cpu/kernels.h"
 #include "sbe/cpu_info.h"
@@ -54,13 +55,6 @@ uint64_t Fnv1a(const std::string& s) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
   return h;
-}
-
-std::optional<fs::path> CacheDir() {
-  if (const char* d = std::getenv("SBE_CACHE_DIR"); d && *d) return fs::path(d);
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return fs::path(d) / "sbe";
-  if (const char* d = std::getenv("HOME"); d && *d) return fs::path(d) / ".cache" / "sbe";
-  return std::nullopt;
 }
 
 std::optional<fs::path> CachePath(const CpuBoard& b) {

@@ -1,0 +1,232 @@
+// The tail: TAIL descriptors, one step's activations and cell update for the batch, element
+// by element with the samples inner (the next step's column k needs element k of every
+// sample, so they come out together: the stall-free order). For element (k, b) it adds the
+// partial sums of the lanes sample b visited (b mod g, touched), gate rows 4k .. 4k + 3
+// (interleaved, so in four different row PEs), then the golden datapath (sbe_cell_datapath)
+// turns them into c and h. Its progress (elements written) lets the PE array start on h_t's
+// column k before the step's tail is over.
+`include "sbe_desc.svh"
+module sbe_tail #(
+    parameter int LANES = 4,
+    parameter int ROW_LANES = 4,
+    parameter int SLOTS = 4,
+    parameter int CPI_MAX = 8,
+    parameter int SAW = 14,
+    parameter int CAW = 12,
+    parameter SIGMOID_FILE = "sigmoid.mem",
+    parameter TANH_FILE = "tanh.mem"
+) (
+    input  logic clk,
+    input  logic rst,
+    input  logic                      desc_valid,
+    /* verilator lint_off UNUSEDSIGNAL */  // TAIL reads 11 of the 16 words, most in part
+    input  logic [`SBE_DESC_BITS-1:0] desc,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output logic                      desc_ready,
+    // The partial sums (sbe_pe_array's tail port).
+    output logic                                 t_par,
+    output logic [$clog2(SLOTS)-1:0]             t_slot,
+    output logic [ROW_LANES*$clog2(CPI_MAX)-1:0] t_chunk,
+    input  logic [LANES*ROW_LANES*32-1:0]        t_acc_x,
+    input  logic [LANES*ROW_LANES*32-1:0]        t_acc_h,
+    input  logic [LANES*SLOTS-1:0]               t_touched_x,
+    input  logic [LANES*SLOTS-1:0]               t_touched_h,
+    output logic                                 t_clear,
+    // Biases (4 consecutive 32-bit words) and c (one), one cycle of read latency.
+    output logic [CAW-1:0] b_raddr,
+    input  logic [127:0]   b_rdata,
+    output logic [CAW-1:0] c_raddr,
+    input  logic [31:0]    c_rdata,
+    // Writes of h (state memory) and c (cell memory).
+    output logic           h_we,
+    output logic [SAW-1:0] h_waddr,
+    output logic [15:0]    h_wdata,
+    output logic           c_we,
+    output logic [CAW-1:0] c_waddr,
+    output logic [31:0]    c_wdata,
+    output logic [15:0] done_count,
+    output logic [15:0] active_index,
+    output logic [31:0] elems,         // elements of the active descriptor written
+    output logic        busy,
+    output logic [31:0] sat_preacts,   // saturation counts (docs/FIXED_POINT.md)
+    output logic [31:0] sat_cells
+);
+  localparam int R = ROW_LANES;
+  localparam int SB = (SLOTS > 1) ? $clog2(SLOTS) : 1;
+  localparam int CB = (CPI_MAX > 1) ? $clog2(CPI_MAX) : 1;
+  localparam int LL = (LANES > 1) ? $clog2(LANES) : 1;
+  localparam int RB = (R > 1) ? $clog2(R) : 1;
+
+  logic        active, issuing;
+  logic [31:0] d_H, d_B, d_hbase, d_cbase, d_bbase, d_g, d_total;
+  logic signed [7:0] d_xs, d_hs;
+  logic [4:0]  d_hfrac;
+  logic        d_par;
+  // The element being issued: k, b, b mod g, b div g, row 4k as (chunk, PE).
+  logic [31:0] e_k, e_b, e_bg, e_slot, e_n;
+  logic [31:0] e_chunk0;
+  logic [RB-1:0] e_pe0;
+  logic [31:0] written, issued;
+
+  assign desc_ready = !active;
+  assign busy = active;
+  assign t_par = d_par;
+  assign t_slot = SB'(e_slot);
+
+  // Gate g's row PE and chunk.
+  logic [RB-1:0] gpe[4];
+  logic [CB-1:0] gchunk[4];
+  always_comb begin
+    for (int g = 0; g < 4; g++) begin
+      if (int'(e_pe0) + g >= R) begin
+        gpe[g] = RB'(int'(e_pe0) + g - R);
+        gchunk[g] = CB'(e_chunk0 + 1);
+      end else begin
+        gpe[g] = RB'(int'(e_pe0) + g);
+        gchunk[g] = CB'(e_chunk0);
+      end
+    end
+    t_chunk = '0;
+    for (int p = 0; p < R; p++) begin
+      for (int g = 0; g < 4; g++) if (int'(gpe[g]) == p) t_chunk[p*CB +: CB] = gchunk[g];
+    end
+  end
+  assign b_raddr = CAW'(d_bbase + 4 * e_k);
+  assign c_raddr = CAW'(d_cbase + e_n);
+
+  // T1: the lanes' sums of the four gate rows, this sample's lanes only.
+  logic        v1;
+  logic [31:0] n1;
+  logic [LANES*32*4-1:0] ax1, ah1;  // per lane, per gate
+  logic [LANES-1:0] mx1, mh1;
+  always_ff @(posedge clk) begin
+    v1 <= issuing;
+    n1 <= e_n;
+    for (int l = 0; l < LANES; l++) begin
+      for (int g = 0; g < 4; g++) begin
+        ax1[(l*4 + g)*32 +: 32] <= t_acc_x[(l*R + int'(gpe[g]))*32 +: 32];
+        ah1[(l*4 + g)*32 +: 32] <= t_acc_h[(l*R + int'(gpe[g]))*32 +: 32];
+      end
+      // Lane l holds sample b's sums when l = b (mod g) and an item touched them.
+      mx1[l] <= ((LL+1)'(l) % (LL+1)'(d_g)) == (LL+1)'(e_bg) && t_touched_x[l*SLOTS + int'(SB'(e_slot))];
+      mh1[l] <= ((LL+1)'(l) % (LL+1)'(d_g)) == (LL+1)'(e_bg) && t_touched_h[l*SLOTS + int'(SB'(e_slot))];
+    end
+  end
+  logic        v2;
+  logic [31:0] n2;
+  logic [127:0] sx2, sh2, bias2;
+  logic [31:0] c2;
+  always_ff @(posedge clk) begin
+    v2 <= v1;
+    n2 <= n1;
+    bias2 <= b_rdata;
+    c2 <= c_rdata;
+    for (int g = 0; g < 4; g++) begin
+      logic signed [31:0] sx, sh;
+      sx = 0;
+      sh = 0;
+      for (int l = 0; l < LANES; l++) begin
+        if (mx1[l]) sx = sx + $signed(ax1[(l*4 + g)*32 +: 32]);
+        if (mh1[l]) sh = sh + $signed(ah1[(l*4 + g)*32 +: 32]);
+      end
+      sx2[g*32 +: 32] <= sx;
+      sh2[g*32 +: 32] <= sh;
+    end
+  end
+
+  logic        out_valid;
+  logic [31:0] out_n;
+  logic [31:0] c_out;
+  logic [15:0] h_out;
+  logic [2:0]  sat_p;
+  logic        sat_c;
+  sbe_cell_datapath #(.TAG_BITS(32), .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) datapath (
+      .clk(clk), .in_valid(v2), .in_tag(n2), .acc_x(sx2), .acc_h(sh2), .bias(bias2), .c_in(c2),
+      .x_shift(d_xs), .h_shift(d_hs), .h_frac(d_hfrac),
+      .out_valid(out_valid), .out_tag(out_n), .c_out(c_out), .h_out(h_out),
+      .sat_preact(sat_p), .sat_cell(sat_c));
+
+  assign h_we = out_valid;
+  assign h_waddr = SAW'(d_hbase + out_n);
+  assign h_wdata = h_out;
+  assign c_we = out_valid;
+  assign c_waddr = CAW'(d_cbase + out_n);
+  assign c_wdata = c_out;
+
+  // The last element written: the parity's accumulators are free (cleared with the count, so
+  // the PE array, which waits for the count, never sees them stale).
+  assign t_clear = out_valid && written + 1 == d_total;
+
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      active <= 1'b0;
+      issuing <= 1'b0;
+      done_count <= '0;
+      active_index <= '0;
+      elems <= '0;
+      sat_preacts <= '0;
+      sat_cells <= '0;
+    end else begin
+      if (desc_valid && desc_ready) begin
+        active <= 1'b1;
+        issuing <= 1'b1;
+        d_H <= `SBE_W(desc, 3);
+        d_B <= `SBE_W(desc, 4);
+        d_hbase <= `SBE_W(desc, 5);
+        d_cbase <= `SBE_W(desc, 6);
+        d_bbase <= `SBE_W(desc, 7);
+        d_g <= `SBE_W(desc, 8);
+        d_xs <= `SBE_W(desc, 9)[7:0];
+        d_hs <= `SBE_W(desc, 10)[7:0];
+        d_hfrac <= `SBE_W(desc, 11)[4:0];
+        d_par <= `SBE_W(desc, 13)[0];
+        d_total <= `SBE_W(desc, 14);
+        e_k <= '0;
+        e_b <= '0;
+        e_bg <= '0;
+        e_slot <= '0;
+        e_n <= '0;
+        e_chunk0 <= '0;
+        e_pe0 <= '0;
+        written <= '0;
+        issued <= '0;
+        elems <= '0;
+      end
+      if (issuing) begin
+        e_n <= e_n + 1;
+        issued <= issued + 1;
+        if (e_b + 1 == d_B) begin
+          e_b <= '0;
+          e_bg <= '0;
+          e_slot <= '0;
+          e_k <= e_k + 1;
+          if (int'(e_pe0) + 4 >= R) begin
+            e_pe0 <= RB'(int'(e_pe0) + 4 - R);
+            e_chunk0 <= e_chunk0 + 1;
+          end else begin
+            e_pe0 <= e_pe0 + RB'(4);
+          end
+          if (e_k + 1 == d_H) issuing <= 1'b0;
+        end else if (e_bg + 1 == d_g) begin
+          e_b <= e_b + 1;
+          e_bg <= '0;
+          e_slot <= e_slot + 1;
+        end else begin
+          e_b <= e_b + 1;
+          e_bg <= e_bg + 1;
+        end
+      end
+      if (out_valid) begin
+        written <= written + 1;
+        elems <= elems + 1;
+        sat_preacts <= sat_preacts + 32'(sat_p);
+        sat_cells <= sat_cells + 32'(sat_c);
+        if (written + 1 == d_total) begin
+          active <= 1'b0;
+          done_count <= done_count + 16'd1;
+          active_index <= active_index + 16'd1;
+        end
+      end
+    end
+  end
+endmodule

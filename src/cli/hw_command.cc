@@ -1,0 +1,218 @@
+// `sbe hw`: the accelerator as RTL (hw/, docs/HARDWARE.md). `emit` writes what a board build
+// and a run need, `cosim` runs the RTL in Verilator against the golden model and the
+// simulator, `synth` maps it onto a Xilinx 7-series part with Yosys.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/cli_common.h"
+#include "hw/activation_tables.h"
+#include "hw/cosim.h"
+#include "hw/hw_program.h"
+#include "sbe/error.h"
+#include "sbe/formats.h"
+#include "sbe/golden.h"
+#include "sbe/presets.h"
+
+namespace sbe::cli {
+namespace {
+namespace fs = std::filesystem;
+
+// What emit and cosim share: the board, the model, the plan, the input.
+struct HwArgs {
+  std::string board = "arty-a7-100t";
+  std::string model = "lrcn";
+  PlanChoiceArgs choice;
+  InputArgs in;
+  std::vector<double> input_range;
+};
+
+void AddHwOptions(CLI::App* cmd, HwArgs* a) {
+  cmd->add_option("--board", a->board, fmt::format("Board preset ({}) or .json", fmt::join(BoardPresetNames(), ", ")))
+      ->capture_default_str();
+  cmd->add_option("--model", a->model, "Preset or .safetensors / .onnx file")->capture_default_str();
+  AddPlanChoiceOptions(cmd, &a->choice);
+  AddInputOptions(cmd, &a->in, "--samples");
+  cmd->add_option("--input-range", a->input_range, "The range LO,HI of inputs to calibrate for (default: the input's)")
+      ->delimiter(',')
+      ->expected(2);
+}
+
+struct Prepared {
+  Board board;
+  LstmModel model;
+  IoLayout io;
+  LstmInput input;
+  PlanRequest request;
+  std::optional<InputRange> range;
+};
+
+// The board, model, input (random: one batch of the plan's) and plan request of the arguments.
+Prepared Prepare(const HwArgs& a) {
+  Prepared p{LoadFpgaBoard(a.board, "--board"),
+             ForArgument("--model", a.model, [&] { return LoadModel(a.model, a.in.seed); }), {}, {}, {}, {}};
+  p.io = p.model.io;
+  p.io.batch_first = p.io.batch_first || a.in.batch_first;
+  std::optional<LstmInput> in;
+  if (!a.in.input.empty()) in = MakeInput(a.in, "--samples", a.model, p.model, p.io);
+  const int steps = in ? static_cast<int>(in->steps()) : static_cast<int>(a.in.steps.value_or(p.model.default_steps));
+  if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
+  p.request = MakePlanRequest(a.choice, steps, p.model);
+  // The RTL computes the input part per step: plan it so unless asked otherwise (and then
+  // emit says why not).
+  if (!a.choice.input) p.request.input = InputMode::kPerStep;
+  if (!in) {
+    InputArgs random = a.in;
+    random.count = a.in.count.value_or(ChoosePlan(p.model.shape, p.board, p.request).best.batch);
+    in = MakeInput(random, "--samples", a.model, p.model, p.io);
+  }
+  p.input = std::move(*in);
+  if (!a.input_range.empty()) {
+    p.range = InputRange{a.input_range[0], a.input_range[1]};
+    ForSubject("input range", "--input-range", [&] { p.range->Check(); });
+  }
+  return p;
+}
+
+// --- emit ----------------------------------------------------------------------------------
+
+struct EmitArgs {
+  HwArgs hw;
+  std::string out;
+  bool json = false;
+};
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f) Fail("--out: cannot write {}", path.string());
+}
+
+void RunEmit(const EmitArgs& a) {
+  const Prepared p = Prepare(a.hw);
+  const QuantizedModel q = Calibrate(p.model, p.range ? *p.range : RangeFromSample(p.input.x));
+  SaturationCounts counts;
+  const FixedInput fixed = QuantizeInput(q, p.input, &counts);
+  PlanRequest request = p.request;
+  request.steps = static_cast<int>(fixed.x.shape[0]);
+  const Plan plan = ChoosePlan(q.shape, p.board, request).best;
+  const hw::HwProgram program = hw::Compile(q, plan, p.board, fixed);
+  std::error_code ec;
+  fs::create_directories(a.out, ec);
+  if (ec) Fail("--out {}: {}", a.out, ec.message());
+  const fs::path out(a.out);
+  // The top-level configuration: sbe_top's parameters for this board and plan.
+  std::string params;
+  for (const auto& [k, v] : program.config.Parameters()) params += fmt::format("`define SBE_{} {}\n", k, v);
+  WriteFile(out / "sbe_config.svh", "// sbe_top's parameters for board " + p.board.name + ", plan " + plan.ToString() +
+                                        " (sbe hw emit)\n" + params);
+  hw::WriteActivationTables(out.string());
+  {
+    std::ofstream f(out / "dram.bin", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(program.dram.data()), static_cast<std::streamsize>(program.dram.size()));
+    if (!f) Fail("--out: cannot write {}", (out / "dram.bin").string());
+  }
+  nlohmann::json j;
+  j["board"] = p.board.name;
+  j["model"] = p.model.name;
+  j["plan"] = PlanJson(plan);
+  j["hw_config"] = program.config.Json();
+  j["desc_base"] = program.desc_base;
+  j["descriptors"] = program.descriptors;
+  j["dram_bytes"] = program.dram.size();
+  j["files"] = {"sbe_config.svh", "sigmoid.mem", "tanh.mem", "dram.bin", "program.json"};
+  WriteFile(out / "program.json", j.dump(2) + "\n");
+  if (a.json) {
+    PrintJson(j);
+  } else {
+    std::printf("board      %s\n", p.board.Summary().c_str());
+    std::printf("plan       %s\n", PlanLine(j.at("plan")).c_str());
+    std::printf("rtl        %d lanes x %d row PEs, %d-bit AXI; %lld descriptors, %.2f MB of DRAM image\n",
+                program.config.lanes, program.config.row_lanes, program.config.axi_bits,
+                static_cast<long long>(program.descriptors), static_cast<double>(program.dram.size()) * 1e-6);
+    std::printf("wrote      %s/{sbe_config.svh, sigmoid.mem, tanh.mem, dram.bin, program.json}\n", a.out.c_str());
+  }
+}
+
+// --- cosim ---------------------------------------------------------------------------------
+
+struct CosimArgs {
+  HwArgs hw;
+  std::string output, vcd, fst;
+  bool json = false;
+};
+
+void RunCosim(const CosimArgs& a) {
+  if (!a.vcd.empty() && !a.fst.empty()) Fail("--vcd and --fst: choose one waveform format");
+  const Prepared p = Prepare(a.hw);
+  hw::CosimRequest request;
+  request.plan = p.request;
+  request.input_range = p.range;
+  if (!a.vcd.empty()) {
+    request.options.trace = hw::TraceKind::kVcd;
+    request.options.trace_path = a.vcd;
+  } else if (!a.fst.empty()) {
+    request.options.trace = hw::TraceKind::kFst;
+    request.options.trace_path = a.fst;
+  }
+  const hw::CosimRun run = hw::CosimDocument(p.model, p.board, p.input, request);
+  if (!a.output.empty()) {
+    WriteNpy(a.output, PresentY(DequantizeOutput(run.quantized, run.output).y, p.io, p.model.shape.directions()));
+  }
+  const nlohmann::json& j = run.document;
+  if (a.json) {
+    nlohmann::json out = j;
+    if (!a.output.empty()) out["output"] = a.output;
+    PrintJson(out);
+  } else {
+    std::printf("board      %s\n", p.board.Summary().c_str());
+    std::printf("model      %s (%s), %lld steps, %lld samples\n", p.model.name.c_str(),
+                p.model.shape.ToString().c_str(), static_cast<long long>(j.at("steps").get<int64_t>()),
+                static_cast<long long>(j.at("samples").get<int64_t>()));
+    std::printf("plan       %s\n", PlanLine(j.at("plan")).c_str());
+    std::printf("rtl        %lld cycles, %.4f ms per sample, %.2f GOPS (built in %.1f s, ran in %.1f s)\n",
+                static_cast<long long>(j.at("cycles").get<int64_t>()), j.at("ms_per_sample").get<double>(),
+                j.at("gops").get<double>(), j.at("build_seconds").get<double>(), j.at("run_seconds").get<double>());
+    std::printf("simulator %lld cycles: RTL / simulator = %.3f\n", static_cast<long long>(j.at("sim_cycles").get<int64_t>()),
+                j.at("cycles_over_sim").get<double>());
+    std::printf("check      %s (%lld values differ from the golden model)\n",
+                run.bit_exact ? "bit-exact with the golden model" : "MISMATCH",
+                static_cast<long long>(j.at("mismatches").get<int64_t>()));
+    if (!a.output.empty()) std::printf("wrote      %s\n", a.output.c_str());
+    if (j.contains("waveform")) std::printf("wrote      %s\n", j.at("waveform").get<std::string>().c_str());
+  }
+  if (!run.bit_exact) Fail("the RTL's outputs differ from the golden model");
+}
+
+}  // namespace
+
+void AddHwCommand(CLI::App& app) {
+  CLI::App* hw = app.add_subcommand("hw", "The SBE accelerator as RTL: emit, co-simulate (Verilator), synthesize (Yosys)");
+  hw->require_subcommand(1);
+  hw->footer(Examples({"sbe hw cosim --model deepbench-256 --steps 3 --samples 2",
+                       "sbe hw emit --board arty-a7-100t --model lrcn --out build-arty",
+                       "sbe hw synth --board arty-a7-100t --json"}));
+
+  auto emit = std::make_shared<EmitArgs>();
+  CLI::App* e = hw->add_subcommand("emit", "Write the RTL's configuration, the descriptors and the DRAM image of a run");
+  AddHwOptions(e, &emit->hw);
+  e->add_option("--out", emit->out, "Folder to write into")->required();
+  e->add_flag("--json", emit->json, "Print one JSON object on stdout");
+  e->footer(Examples({"sbe hw emit --board arty-a7-100t --model lrcn --out build-arty",
+                      "sbe hw emit --board z7045 --model deepbench-512 --batch 4 --samples 8 --out z7045 --json"}));
+  e->callback([emit] { RunEmit(*emit); });
+
+  auto cosim = std::make_shared<CosimArgs>();
+  CLI::App* c = hw->add_subcommand("cosim", "Run the RTL in Verilator: outputs against the golden model, cycles against the simulator");
+  AddHwOptions(c, &cosim->hw);
+  c->add_option("--output", cosim->output, "Write y (dequantised) to this .npy");
+  c->add_option("--vcd", cosim->vcd, "Write a VCD waveform (GTKWave) of the run");
+  c->add_option("--fst", cosim->fst, "Write an FST waveform (GTKWave; smaller than VCD)");
+  c->add_flag("--json", cosim->json, "Print one JSON object on stdout");
+  c->footer(Examples({"sbe hw cosim --model deepbench-256 --steps 3 --samples 2",
+                      "sbe hw cosim --board arty-a7-100t --model lrcn --steps 2 --json",
+                      "sbe hw cosim --model my.onnx --input x.npy --output y.npy --fst run.fst"}));
+  c->callback([cosim] { RunCosim(*cosim); });
+}
+
+}  // namespace sbe::cli

@@ -1,0 +1,540 @@
+// The schedule compiled for the RTL (hw_program.h): the planner's ops in order, each turned
+// into descriptors of the unit that does it, with the waits its data dependencies need, and
+// the DRAM image those descriptors read. The order is the simulator's (src/sim/simulator.cc):
+// x_{t+1} is fetched as step t begins, h_t is stored after its tail.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "common/int_math.h"
+#include "hw/hw_program.h"
+#include "sbe/datapath.h"
+#include "sbe/error.h"
+
+namespace sbe::hw {
+namespace {
+
+constexpr int kLoad = 0, kCompute = 1, kTail = 2, kStore = 3;
+constexpr int kDescWords = 16;
+constexpr uint32_t kNone = 0xFFFF;
+
+int64_t NextPow2(int64_t v) {
+  int64_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+// Every DRAM region starts on a beat.
+class Dram {
+ public:
+  explicit Dram(int64_t beat) : beat_(beat) {}
+  int64_t Alloc(int64_t bytes) {
+    const int64_t at = CeilDiv(static_cast<int64_t>(bytes_.size()), beat_) * beat_;
+    bytes_.resize(static_cast<size_t>(at + CeilDiv(std::max<int64_t>(bytes, 1), beat_) * beat_), 0);
+    return at;
+  }
+  template <typename T>
+  void Put(int64_t at, int64_t index, T v) {
+    std::memcpy(bytes_.data() + at + index * static_cast<int64_t>(sizeof(T)), &v, sizeof(T));
+  }
+  std::vector<uint8_t>& bytes() { return bytes_; }
+
+ private:
+  int64_t beat_;
+  std::vector<uint8_t> bytes_;
+};
+
+// Who last wrote and read each resource (an on-chip region or a DRAM area), so that a new
+// descriptor waits for exactly what it depends on: the writer of what it reads, the writer
+// and readers of what it overwrites. Waits on the descriptor's own unit are not needed: a
+// unit runs its descriptors in order.
+class Tracker {
+ public:
+  struct Use {
+    std::array<int64_t, 4> last_writer{-1, -1, -1, -1};  // per unit: the index + 1 to wait for
+    std::array<int64_t, 4> readers{0, 0, 0, 0};
+  };
+  std::array<int64_t, 4> Waits(int unit, const std::vector<std::string>& reads,
+                               const std::vector<std::string>& writes,
+                               const std::vector<std::string>& fine_reads = {}) {
+    std::array<int64_t, 4> w{0, 0, 0, 0};
+    auto need = [&](int u, int64_t count) {
+      if (u != unit) w[u] = std::max(w[u], count);
+    };
+    for (const auto& r : reads) {
+      const Use& use = uses_[r];
+      for (int u = 0; u < 4; ++u) need(u, use.last_writer[u] + 1);
+    }
+    for (const auto& r : writes) {
+      const Use& use = uses_[r];
+      for (int u = 0; u < 4; ++u) {
+        need(u, use.last_writer[u] + 1);
+        need(u, use.readers[u]);
+      }
+    }
+    (void)fine_reads;
+    return w;
+  }
+  void Record(int unit, int64_t index, const std::vector<std::string>& reads, const std::vector<std::string>& writes) {
+    for (const auto& r : reads) uses_[r].readers[unit] = std::max(uses_[r].readers[unit], index + 1);
+    for (const auto& r : writes) {
+      Use& use = uses_[r];
+      use.last_writer = {-1, -1, -1, -1};
+      use.last_writer[unit] = index;
+      use.readers = {0, 0, 0, 0};
+    }
+  }
+
+ private:
+  std::map<std::string, Use> uses_;
+};
+
+class Compiler {
+ public:
+  Compiler(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in, HwProgram* p)
+      : m_(m), s_(m.shape), plan_(plan), in_(in), p_(p), cfg_(p->config), beat_(cfg_.axi_bits / 8),
+        dram_(beat_), T_(in.x.shape[0]), H_(s_.hidden_size), D_(s_.directions()) {
+    (void)board;
+  }
+
+  void Run() {
+    const int64_t N = in_.x.shape[1];
+    const int64_t max_descs = EstimateDescriptors(N);
+    p_->desc_base = dram_.Alloc((max_descs + 8) * kDescWords * 4);
+    PlaceWeights();
+    for (int64_t first = 0; first < N; first += plan_.batch) {
+      const int64_t count = std::min<int64_t>(plan_.batch, N - first);
+      Plan plan = plan_;
+      plan.batch = static_cast<int>(count);
+      Batch(BuildSchedule(s_, plan), first, count);
+    }
+    std::array<int64_t, 4> all{};
+    for (int u = 0; u < 4; ++u) all[u] = counts_[u];
+    Emit(/*op=*/0, -1, all, {});
+    if (static_cast<int64_t>(descs_.size()) > max_descs + 1) Fail("internal: hw compile: descriptor estimate too low");
+    for (size_t i = 0; i < descs_.size(); ++i) {
+      for (int w = 0; w < kDescWords; ++w) dram_.Put<uint32_t>(p_->desc_base, static_cast<int64_t>(i) * kDescWords + w, descs_[i][w]);
+    }
+    p_->descriptors = static_cast<int64_t>(descs_.size());
+    for (int u = 0; u < 4; ++u) p_->unit_ops[u] = counts_[u];
+    p_->dram = std::move(dram_.bytes());
+  }
+
+ private:
+  using Desc = std::array<uint32_t, kDescWords>;
+
+  int64_t EstimateDescriptors(int64_t N) const {
+    const int64_t batches = CeilDiv(N, static_cast<int64_t>(plan_.batch));
+    const Schedule sched = BuildSchedule(s_, plan_);
+    // Each op is one descriptor but x loads (up to D per step), h stores and the cell's set-up.
+    return batches * (static_cast<int64_t>(sched.ops.size()) + s_.num_cells() * (T_ * (D_ + 2) + 8)) + 8;
+  }
+
+  // Appends a descriptor of `unit` (-1: END) with its waits; returns its index in the unit.
+  int64_t Emit(uint32_t op, int unit, const std::array<int64_t, 4>& waits, const std::map<int, uint32_t>& fields) {
+    Desc d{};
+    d[0] = op;
+    d[1] = static_cast<uint32_t>(waits[kLoad] & 0xFFFF) | static_cast<uint32_t>((waits[kCompute] & 0xFFFF) << 16);
+    d[2] = static_cast<uint32_t>(waits[kTail] & 0xFFFF) | static_cast<uint32_t>((waits[kStore] & 0xFFFF) << 16);
+    for (const auto& [w, v] : fields) {
+      if (w == 0) d[0] |= v;
+      else d[w] = v;
+    }
+    descs_.push_back(d);
+    return unit < 0 ? -1 : counts_[unit]++;
+  }
+
+  // A descriptor with its dependencies: waits from the tracker, then recorded.
+  int64_t Issue(uint32_t op, int unit, const std::vector<std::string>& reads, const std::vector<std::string>& writes,
+                const std::map<int, uint32_t>& fields, const std::vector<std::string>& coarse_exempt = {}) {
+    std::vector<std::string> coarse;
+    for (const auto& r : reads) {
+      if (std::find(coarse_exempt.begin(), coarse_exempt.end(), r) == coarse_exempt.end()) coarse.push_back(r);
+    }
+    const auto waits = tracker_.Waits(unit, coarse, writes);
+    const int64_t index = Emit(op, unit, waits, fields);
+    tracker_.Record(unit, index, reads, writes);
+    return index;
+  }
+
+  int64_t Beats(int64_t bytes) const { return CeilDiv(bytes, beat_); }
+
+  // --- the DRAM image's constant part: weights and biases --------------------------------
+  // A block's columns [c0, c1) of W_x or W_h of a cell: per column, cpi chunks of row_lanes
+  // weights of the interleaved rows (4k + gate), each chunk padded to whole beats.
+  int64_t ChunkBytes() const { return CeilDiv(int64_t{cfg_.row_lanes} * 2, beat_) * beat_; }
+  int64_t BlockImage(int cell, bool hidden, int64_t c0, int64_t c1) {
+    const auto key = std::make_tuple(cell, hidden, c0, c1);
+    if (const auto it = blocks_.find(key); it != blocks_.end()) return it->second;
+    const QuantizedCell& w = m_.cells[cell];
+    const int layer = cell / D_;
+    const int64_t cols = hidden ? H_ : s_.LayerInputSize(layer);
+    const std::vector<int16_t>& W = hidden ? w.w_hh : w.w_ih;
+    const int64_t rows = s_.GateRows(), chunk = ChunkBytes();
+    const int64_t at = dram_.Alloc((c1 - c0) * cfg_.cpi * chunk);
+    for (int64_t j = c0; j < c1; ++j) {
+      for (int64_t q = 0; q < cfg_.cpi; ++q) {
+        for (int64_t pe = 0; pe < cfg_.row_lanes; ++pe) {
+          const int64_t row = q * cfg_.row_lanes + pe;
+          if (row >= rows) continue;
+          const int64_t original = (row % 4) * H_ + row / 4;
+          dram_.Put<int16_t>(at + ((j - c0) * cfg_.cpi + q) * chunk, pe, W[original * cols + j]);
+        }
+      }
+    }
+    blocks_[key] = at;
+    return at;
+  }
+
+  void PlaceWeights() {
+    bias_.resize(s_.num_cells());
+    for (int cell = 0; cell < s_.num_cells(); ++cell) {
+      const QuantizedCell& w = m_.cells[cell];
+      bias_[cell] = dram_.Alloc(s_.GateRows() * 4);
+      for (int64_t row = 0; row < s_.GateRows(); ++row) {
+        dram_.Put<int32_t>(bias_[cell], row, w.bias[(row % 4) * H_ + row / 4]);
+      }
+    }
+  }
+
+  // --- one batch ------------------------------------------------------------------------
+  void Batch(const Schedule& sched, int64_t first, int64_t B) {
+    HwProgram::Batch out;
+    out.first = first;
+    out.count = B;
+    B_ = B;
+    g_ = std::gcd(B, static_cast<int64_t>(cfg_.lanes));
+    // DRAM: the layer-0 input per time index, (I, B); each layer's output per time index and
+    // direction, (H, B); initial and final states per cell.
+    const int64_t I0 = s_.input_size;
+    std::vector<int64_t> x0(T_);
+    for (int64_t t = 0; t < T_; ++t) {
+      x0[t] = dram_.Alloc(I0 * B * 2);
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t j = 0; j < I0; ++j) dram_.Put<int16_t>(x0[t], j * B + b, in_.x.ptr()[(t * in_.x.shape[1] + first + b) * I0 + j]);
+      }
+    }
+    const int64_t dir_bytes = Beats(H_ * B * 2) * beat_;
+    layer_out_.assign(s_.num_layers, 0);
+    for (int l = 0; l < s_.num_layers; ++l) layer_out_[l] = dram_.Alloc(T_ * D_ * dir_bytes);
+    out.y_base = layer_out_.back();
+    p_->y_dir_bytes = dir_bytes;
+    p_->y_step_bytes = D_ * dir_bytes;
+    const int64_t N = in_.x.shape[1];
+    for (int cell = 0; cell < s_.num_cells(); ++cell) {
+      const int64_t h0 = dram_.Alloc(H_ * B * 2), c0 = dram_.Alloc(H_ * B * 4);
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t k = 0; k < H_; ++k) {
+          const int64_t src = (cell * N + first + b) * H_ + k;
+          if (!in_.h0.empty()) dram_.Put<int16_t>(h0, k * B + b, in_.h0.ptr()[src]);
+          if (!in_.c0.empty()) dram_.Put<int32_t>(c0, k * B + b, in_.c0.ptr()[src]);
+        }
+      }
+      h0_.push_back(h0);
+      c0_.push_back(c0);
+      out.hn_base.push_back(dram_.Alloc(H_ * B * 2));
+      out.cn_base.push_back(dram_.Alloc(H_ * B * 4));
+    }
+    batch_ = &out;
+    x0_ = &x0;
+    int cell = -1;
+    for (const ScheduleOp& op : sched.ops) {
+      const int op_cell = op.layer * D_ + op.direction;
+      if (op_cell != cell) {
+        cell = op_cell;
+        BeginCell(op, cell);
+      }
+      if (op.step >= 0 && op.step != step_) {
+        step_ = op.step;
+        if (step_ + 1 < T_) LoadX(step_ + 1);
+      }
+      switch (op.kind) {
+        case ScheduleOp::kLoad: LoadBlock(op, cell); break;
+        case ScheduleOp::kCompute: Compute(op); break;
+        case ScheduleOp::kTail: Tail(op, cell); break;
+        case ScheduleOp::kHoist: Fail("internal: hw compile: a hoisted op"); break;
+      }
+    }
+    h0_.clear();
+    c0_.clear();
+    p_->batches.push_back(out);
+  }
+
+  // On-chip state words: x parities, then h parities.
+  int64_t XBase(int parity) const { return parity * MaxInput() * B_; }
+  int64_t HBase(int parity) const { return 2 * MaxInput() * B_ + parity * H_ * B_; }
+  int64_t MaxInput() const { return std::max<int64_t>(s_.input_size, D_ * H_); }
+  static std::string X(int parity) { return fmt::format("x{}", parity); }
+  static std::string Hs(int parity) { return fmt::format("h{}", parity); }
+  static std::string Acc(int parity) { return fmt::format("acc{}", parity); }
+  static std::string Slot(int slot) { return fmt::format("slot{}", slot); }
+  static std::string Out(int layer, int64_t time, int dir) { return fmt::format("out{}.{}.{}", layer, time, dir); }
+
+  int64_t TimeOf(int step) const { return reverse_ ? T_ - 1 - step : step; }
+
+  void BeginCell(const ScheduleOp& op, int cell) {
+    layer_ = op.layer;
+    dir_ = op.direction;
+    reverse_ = s_.RunsBackward(op.direction);
+    step_ = -1;
+    tail_of_step_.assign(T_, -1);
+    slot_load_.clear();
+    const int bias_parity = cell % 2;
+    const int64_t rows = s_.GateRows();
+    // Biases, h0 and c0 of the cell, then x_0.
+    Issue(1, kLoad, {}, {fmt::format("bias{}", bias_parity)},
+          {{0, 3u << 8}, {3, U(bias_[cell])}, {4, U(Beats(rows * 4))}, {5, U(bias_parity * rows)}, {6, U(rows)}});
+    h0_load_ = Issue(1, kLoad, {}, {Hs(0)},
+                     {{0, 1u << 8}, {3, U(h0_[cell])}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(0))}, {6, U(H_ * B_)}});
+    Issue(1, kLoad, {}, {"c"},
+          {{0, 2u << 8}, {3, U(c0_[cell])}, {4, U(Beats(H_ * B_ * 4))}, {5, 0}, {6, U(H_ * B_)}});
+    LoadX(0);
+  }
+
+  // x of step `step` into parity step % 2: the layer-0 input, or the layer below's output at
+  // that time index (one load per direction).
+  void LoadX(int step) {
+    const int parity = step % 2;
+    const int64_t time = TimeOf(step);
+    if (layer_ == 0) {
+      Issue(1, kLoad, {}, {X(parity)},
+            {{0, 1u << 8}, {3, U((*x0_)[time])}, {4, U(Beats(s_.input_size * B_ * 2))}, {5, U(XBase(parity))},
+             {6, U(s_.input_size * B_)}});
+      return;
+    }
+    for (int d = 0; d < D_; ++d) {
+      const int64_t src = layer_out_[layer_ - 1] + time * p_->y_step_bytes + d * p_->y_dir_bytes;
+      Issue(1, kLoad, {Out(layer_ - 1, time, d)}, {X(parity)},
+            {{0, 1u << 8}, {3, U(src)}, {4, U(Beats(H_ * B_ * 2))}, {5, U(XBase(parity) + d * H_ * B_)}, {6, U(H_ * B_)}});
+    }
+  }
+
+  void LoadBlock(const ScheduleOp& op, int cell) {
+    const int64_t at = BlockImage(cell, op.hidden, op.col_begin, op.col_end);
+    const int64_t cols = op.col_end - op.col_begin;
+    slot_load_[op.slot] = Issue(1, kLoad, {}, {Slot(op.slot)},
+                                {{0, 0u << 8}, {3, U(at)}, {4, U(Beats(cols * cfg_.cpi * ChunkBytes()))},
+                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}});
+  }
+
+  void Compute(const ScheduleOp& op) {
+    const int parity = op.step % 2;
+    const int64_t first_column = op.hidden ? s_.LayerInputSize(op.layer) : 0;
+    const int64_t lane0 = ((first_column + op.col_begin) * B_) % cfg_.lanes;
+    const int64_t L = cfg_.lanes;
+    std::vector<std::string> reads{Slot(op.slot), op.hidden ? Hs(parity) : X(parity)};
+    std::vector<std::string> exempt{Slot(op.slot)};
+    int64_t tail = kNone;
+    if (op.hidden && op.step > 0) {
+      tail = tail_of_step_[op.step - 1];
+      exempt.push_back(Hs(parity));  // element by element: the tail's progress
+    }
+    const int64_t base = (op.hidden ? HBase(parity) : XBase(parity)) + op.col_begin * B_;
+    Issue(2, kCompute, reads, {Acc(parity)},
+          {{0, (op.hidden ? 1u << 4 : 0u) | (static_cast<uint32_t>(parity) << 5)},
+           {3, U(SlotBase(op.slot))}, {4, U(op.col_end - op.col_begin)}, {5, U(lane0)}, {6, U(base)},
+           {7, U(B_)}, {8, U(g_)}, {9, U(cfg_.cpi)}, {10, U(slot_load_.at(op.slot) & 0xFFFF)},
+           {11, U(tail & 0xFFFF)}, {12, U(op.col_begin * B_)}, {13, U(L / B_)}, {14, U(L % B_)},
+           {15, U(((L % B_) / g_) << 16 | (B_ / g_))}},
+          exempt);
+  }
+
+  void Tail(const ScheduleOp& op, int cell) {
+    const int parity = op.step % 2;
+    const CellDatapath datapath(m_, op.layer, op.direction);
+    const int bias_parity = cell % 2;
+    const int64_t t = Issue(3, kTail, {Acc(parity), fmt::format("bias{}", bias_parity), "c"}, {Hs(1 - parity), "c"},
+                            {{0, static_cast<uint32_t>(parity) << 5}, {3, U(H_)}, {4, U(B_)}, {5, U(HBase(1 - parity))},
+                             {6, 0}, {7, U(bias_parity * s_.GateRows())}, {8, U(g_)},
+                             {9, static_cast<uint32_t>(datapath.x_shift())}, {10, static_cast<uint32_t>(datapath.h_shift())},
+                             {11, U(datapath.h_format().frac_bits)}, {12, U(cfg_.cpi)}, {13, U(parity)},
+                             {14, U(H_ * B_)}});
+    tail_of_step_[op.step] = t;
+    // h_t to DRAM: the layer's output at this time index and direction.
+    const int64_t time = TimeOf(op.step);
+    const int64_t dst = layer_out_[layer_] + time * p_->y_step_bytes + dir_ * p_->y_dir_bytes;
+    Issue(4, kStore, {Hs(1 - parity)}, {Out(layer_, time, dir_)},
+          {{0, 1u << 8}, {3, U(dst)}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(1 - parity))}, {6, U(H_ * B_)}});
+    if (op.step == T_ - 1) {
+      Issue(4, kStore, {Hs(1 - parity)}, {fmt::format("hn{}", cell)},
+            {{0, 1u << 8}, {3, U(batch_->hn_base[cell])}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(1 - parity))},
+             {6, U(H_ * B_)}});
+      Issue(4, kStore, {"c"}, {fmt::format("cn{}", cell)},
+            {{0, 2u << 8}, {3, U(batch_->cn_base[cell])}, {4, U(Beats(H_ * B_ * 4))}, {5, 0}, {6, U(H_ * B_)}});
+    }
+  }
+
+  int64_t SlotBase(int slot) const { return slot_base_.at(slot); }
+
+  static uint32_t U(int64_t v) {
+    if (v < 0 || v > 0xFFFFFFFFLL) Fail("internal: hw compile: field {} out of range", v);
+    return static_cast<uint32_t>(v);
+  }
+
+ public:
+  std::map<int, int64_t> slot_base_;  // weight slot -> first bank word
+
+ private:
+  const QuantizedModel& m_;
+  const LstmShape& s_;
+  const Plan& plan_;
+  const FixedInput& in_;
+  HwProgram* p_;
+  const HwConfig& cfg_;
+  int64_t beat_;
+  Dram dram_;
+  int64_t T_, H_;
+  int D_;
+  Tracker tracker_;
+  std::vector<Desc> descs_;
+  std::array<int64_t, 4> counts_{0, 0, 0, 0};
+  std::map<std::tuple<int, bool, int64_t, int64_t>, int64_t> blocks_;
+  std::vector<int64_t> bias_, h0_, c0_, layer_out_;
+  const std::vector<int64_t>* x0_ = nullptr;
+  HwProgram::Batch* batch_ = nullptr;
+  int64_t B_ = 1, g_ = 1;
+  int layer_ = 0, dir_ = 0, step_ = -1;
+  bool reverse_ = false;
+  std::vector<int64_t> tail_of_step_;
+  std::map<int, int64_t> slot_load_;
+  int64_t h0_load_ = -1;
+};
+
+// Words per weight bank a slot takes: its widest block's columns over the lanes, cpi chunks each.
+std::map<int, int64_t> SlotSizes(const Schedule& sched, int lanes, int64_t cpi) {
+  std::map<int, int64_t> size;
+  for (const ScheduleOp& op : sched.ops) {
+    if (op.kind != ScheduleOp::kLoad) continue;
+    size[op.slot] = std::max(size[op.slot], CeilDiv(op.col_end - op.col_begin, static_cast<int64_t>(lanes)) * cpi);
+  }
+  return size;
+}
+
+}  // namespace
+
+std::map<std::string, int64_t> HwConfig::Parameters() const {
+  return {{"AXI_BITS", axi_bits},       {"LANES", lanes},           {"ROW_LANES", row_lanes},
+          {"WDEPTH", wdepth},           {"SDEPTH", sdepth},         {"CDEPTH", cdepth},
+          {"BDEPTH", bdepth},           {"SLOTS", slots},           {"CPI_MAX", cpi_max},
+          {"ADDER_LATENCY", adder_latency}, {"STATE_BANKS", state_banks}, {"CELL_BANKS", cell_banks}};
+}
+
+nlohmann::json HwConfig::Json() const {
+  nlohmann::json j;
+  j["board"] = board;
+  for (const auto& [k, v] : Parameters()) j["parameters"][k] = v;
+  j["dram"] = {{"bytes_per_cycle", bytes_per_cycle}, {"latency_cycles", latency_cycles}, {"burst_bytes", burst_bytes}};
+  return j;
+}
+
+std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
+                                       const Board& board) {
+  if (board.kind != BoardKind::kFpga) return fmt::format("board {}: the RTL is an FPGA design, not a CPU", board.name);
+  if (plan.input_hoisted) {
+    return std::string("the RTL computes the input part per step; the plan hoists it (plan with --input per-step)");
+  }
+  if (!plan.block_batch) return std::string("the RTL runs block-batch schedules only (not --non-block-batch)");
+  if (plan.pe.row_lanes < 4) {
+    return fmt::format("the RTL's tail reads an element's four gate rows from four row PEs; the plan's organization has "
+                       "{} row lanes", plan.pe.row_lanes);
+  }
+  if (!in.seq_lens.empty()) {
+    for (int64_t len : in.seq_lens) {
+      if (len != in.x.shape[0]) return std::string("the RTL runs every sample for the whole sequence: per-sample lengths are not supported yet");
+    }
+  }
+  if (board.dram_port_bits % 64 != 0 || board.dram_port_bits < 64 || board.dram_port_bits > 512) {
+    return fmt::format("board {}: a {}-bit memory port; the RTL takes 64 to 512 bits", board.name, board.dram_port_bits);
+  }
+  if (m.shape.hidden_size > 0xFFFF || plan.batch > 0xFFFF) return std::string("sizes beyond 16-bit descriptor fields");
+  return std::nullopt;
+}
+
+HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board) {
+  const LstmShape& s = m.shape;
+  HwConfig c;
+  c.board = board.name;
+  c.axi_bits = board.dram_port_bits;
+  c.lanes = static_cast<int>(plan.pe.lanes);
+  c.row_lanes = static_cast<int>(plan.pe.row_lanes);
+  c.cpi = CeilDiv(s.GateRows(), static_cast<int64_t>(c.row_lanes));
+  c.cpi_max = static_cast<int>(NextPow2(std::max<int64_t>(c.cpi, 2)));
+  c.adder_latency = std::max(1, board.adder_latency);
+  int64_t slots = 1;
+  for (int64_t b = 1; b <= plan.batch; ++b) slots = std::max(slots, SamplesPerLane(b, c.lanes));
+  c.slots = static_cast<int>(NextPow2(std::max<int64_t>(slots, 2)));
+  const Schedule sched = BuildSchedule(s, plan);
+  int64_t words = 0;
+  for (const auto& [slot, size] : SlotSizes(sched, c.lanes, c.cpi)) words += size;
+  c.wdepth = NextPow2(std::max<int64_t>(words, 2));
+  const int64_t beat_words = c.axi_bits / 16;
+  c.state_banks = static_cast<int>(NextPow2(std::max<int64_t>(c.lanes, beat_words)));
+  c.cell_banks = static_cast<int>(NextPow2(std::max<int64_t>(4, c.axi_bits / 32)));
+  const int64_t max_input = std::max<int64_t>(s.input_size, s.directions() * s.hidden_size);
+  c.sdepth = NextPow2(std::max<int64_t>(2 * (max_input + s.hidden_size) * plan.batch, c.state_banks * 2));
+  c.cdepth = NextPow2(std::max<int64_t>(s.hidden_size * plan.batch, c.cell_banks * 2));
+  c.bdepth = NextPow2(std::max<int64_t>(2 * s.GateRows(), c.cell_banks * 2));
+  c.bytes_per_cycle = std::min(board.dram_gbs * 1e9 / (board.clock_mhz * 1e6), board.dram_port_bits / 8.0);
+  c.latency_cycles = static_cast<int64_t>(std::ceil(board.dram_latency_ns * board.clock_mhz * 1e-3));
+  c.burst_bytes = board.dram_burst_bytes;
+  return c;
+}
+
+HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in) {
+  if (const auto why = Unsupported(m, plan, in, board)) Fail("sbe hw: {}", *why);
+  HwProgram p;
+  p.config = ConfigFor(m, plan, board);
+  Compiler compiler(m, plan, board, in, &p);
+  const Schedule sched = BuildSchedule(m.shape, plan);
+  int64_t base = 0;
+  for (const auto& [slot, size] : SlotSizes(sched, p.config.lanes, p.config.cpi)) {
+    compiler.slot_base_[slot] = base;
+    base += size;
+  }
+  compiler.Run();
+  return p;
+}
+
+FixedOutput ReadOutput(const QuantizedModel& m, const HwProgram& p, const FixedInput& in,
+                       const std::vector<uint8_t>& dram) {
+  const LstmShape& s = m.shape;
+  const int64_t T = in.x.shape[0], N = in.x.shape[1], H = s.hidden_size, D = s.directions();
+  FixedOutput out;
+  out.y = Tensor<int16_t>({T, N, D * H});
+  out.h_n = Tensor<int16_t>({s.num_cells(), N, H});
+  out.c_n = Tensor<int32_t>({s.num_cells(), N, H});
+  auto get16 = [&](int64_t at, int64_t i) {
+    int16_t v;
+    std::memcpy(&v, dram.data() + at + 2 * i, 2);
+    return v;
+  };
+  auto get32 = [&](int64_t at, int64_t i) {
+    int32_t v;
+    std::memcpy(&v, dram.data() + at + 4 * i, 4);
+    return v;
+  };
+  for (const HwProgram::Batch& b : p.batches) {
+    const int64_t B = b.count;
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t d = 0; d < D; ++d) {
+        const int64_t at = b.y_base + t * p.y_step_bytes + d * p.y_dir_bytes;
+        for (int64_t j = 0; j < B; ++j) {
+          for (int64_t k = 0; k < H; ++k) out.y.ptr()[(t * N + b.first + j) * D * H + d * H + k] = get16(at, k * B + j);
+        }
+      }
+    }
+    for (int64_t c = 0; c < s.num_cells(); ++c) {
+      for (int64_t j = 0; j < B; ++j) {
+        for (int64_t k = 0; k < H; ++k) {
+          out.h_n.ptr()[(c * N + b.first + j) * H + k] = get16(b.hn_base[c], k * B + j);
+          out.c_n.ptr()[(c * N + b.first + j) * H + k] = get32(b.cn_base[c], k * B + j);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace sbe::hw

@@ -1,0 +1,83 @@
+// What `sbe hw emit` produces and `sbe hw cosim` runs: the accelerator's synthesis parameters
+// for a board and plan, and one run compiled from the planner's schedule into descriptors and
+// a DRAM image (docs/HARDWARE.md has the formats).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sbe/board.h"
+#include "sbe/golden.h"
+#include "sbe/plan.h"
+#include "sbe/quantized_model.h"
+
+namespace sbe::hw {
+
+// The RTL's parameters (sbe_top's), from the board, the model's shape and the plan.
+struct HwConfig {
+  std::string board;
+  int axi_bits = 128;
+  int lanes = 1, row_lanes = 4;
+  int64_t cpi = 1;         // chunks of a weight column: ceil(4H / row_lanes)
+  int cpi_max = 2;         // the accumulators' chunks: cpi rounded up to a power of two (>= 2)
+  int slots = 1;           // sample slots of each lane's accumulators
+  int adder_latency = 1;
+  int64_t wdepth = 1;      // words per weight bank
+  int64_t sdepth = 1;      // 16-bit state words (x and h, two parities each)
+  int64_t cdepth = 1;      // 32-bit cell words
+  int64_t bdepth = 1;      // 32-bit bias words (two cells' worth)
+  int state_banks = 1, cell_banks = 4;
+  // The DRAM channel as the simulator models it (sim/dram_channel), for the co-simulation's
+  // memory model.
+  double bytes_per_cycle = 1;
+  int64_t latency_cycles = 0;
+  int64_t burst_bytes = 16;
+
+  // name -> value, as Verilator's -G and Yosys' chparam take them.
+  std::map<std::string, int64_t> Parameters() const;
+  nlohmann::json Json() const;
+};
+
+// One run: descriptors and data in a DRAM image, and where the results land.
+struct HwProgram {
+  HwConfig config;
+  int64_t desc_base = 0;
+  int64_t descriptors = 0;
+  std::vector<uint8_t> dram;
+  // Counts per unit (load, compute, tail, store), for the report.
+  int64_t unit_ops[4] = {0, 0, 0, 0};
+  // Where the outputs are, to read them back.
+  struct Batch {
+    int64_t first = 0, count = 0;
+    int64_t y_base = 0;             // last layer's output: per time, direction, (H, B) 16-bit
+    std::vector<int64_t> hn_base;   // per cell: (H, B) 16-bit
+    std::vector<int64_t> cn_base;   // per cell: (H, B) 32-bit
+  };
+  std::vector<Batch> batches;
+  int64_t y_step_bytes = 0;   // bytes between time indices of a layer's output
+  int64_t y_dir_bytes = 0;    // bytes between directions within a time index
+};
+
+// Why this model, input and plan cannot run on the RTL yet, or nullopt: the one-line
+// refusal of `sbe hw emit` (hoisted input part, per-sample lengths, ...).
+std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
+                                       const Board& board);
+
+// The RTL's parameters for this model and plan on `board`, sized for batches up to
+// plan.batch and inputs of in.x's shape.
+HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board);
+
+// Compiles every batch of `in` (plan.batch samples at a time, the last one smaller) into
+// descriptors and a DRAM image. Throws Error with Unsupported's message where it applies.
+HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in);
+
+// The outputs of a run, read from the DRAM image after it.
+FixedOutput ReadOutput(const QuantizedModel& m, const HwProgram& p, const FixedInput& in,
+                       const std::vector<uint8_t>& dram);
+
+}  // namespace sbe::hw
