@@ -169,6 +169,7 @@ module sbe_pe_array #(
   logic             m_part, m_par, m_last;
   logic [LANES*16-1:0] g_operand;  // the group's operands, read at its issue
   logic [LL-1:0]    m_lane0;
+  logic [LL-1:0]    m_kmod[LANES];  // the bank each lane's column came from, as its data arrives
   logic             p_valid;
   logic [LANES-1:0] p_mask;
   logic [SB-1:0]    p_slot[LANES];
@@ -222,7 +223,7 @@ module sbe_pe_array #(
       logic [AB-1:0] ra, wa;
       assign ra = a0[l*AB +: AB];
       assign wa = wr_addr[l*AB +: AB];
-      always_ff @(posedge clk) prod_r <= $signed(w_rdata[(l*R + p)*16 +: 16]) * xop;
+      always_ff @(posedge clk) prod_r <= $signed(w_rdata[(int'(m_kmod[l])*R + p)*16 +: 16]) * xop;
       assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? acc_h[ra] : acc_x[ra]));
       always_ff @(posedge clk) begin
         s_sum[0] <= sum0;
@@ -380,6 +381,7 @@ module sbe_pe_array #(
       m_mask <= g_mask;
       for (int l = 0; l < LANES; l++) begin
         m_slot[l] <= g_slot[l];
+        m_kmod[l] <= g_kmod[l];
       end
       m_first <= g_first;
       m_q <= CB'(g_q);

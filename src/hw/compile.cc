@@ -220,8 +220,8 @@ class Compiler {
     layer_out_.assign(s_.num_layers, 0);
     for (int l = 0; l < s_.num_layers; ++l) layer_out_[l] = dram_.Alloc(T_ * D_ * dir_bytes);
     out.y_base = layer_out_.back();
-    p_->y_dir_bytes = dir_bytes;
-    p_->y_step_bytes = D_ * dir_bytes;
+    out.y_dir_bytes = dir_bytes;
+    out.y_step_bytes = D_ * dir_bytes;
     const int64_t N = in_.x.shape[1];
     for (int cell = 0; cell < s_.num_cells(); ++cell) {
       const int64_t h0 = dram_.Alloc(H_ * B * 2), c0 = dram_.Alloc(H_ * B * 4);
@@ -305,7 +305,7 @@ class Compiler {
       return;
     }
     for (int d = 0; d < D_; ++d) {
-      const int64_t src = layer_out_[layer_ - 1] + time * p_->y_step_bytes + d * p_->y_dir_bytes;
+      const int64_t src = layer_out_[layer_ - 1] + time * batch_->y_step_bytes + d * batch_->y_dir_bytes;
       Issue(1, kLoad, {Out(layer_ - 1, time, d)}, {X(parity)},
             {{0, 1u << 8}, {3, U(src)}, {4, U(Beats(H_ * B_ * 2))}, {5, U(XBase(parity) + d * H_ * B_)}, {6, U(H_ * B_)}});
     }
@@ -354,7 +354,7 @@ class Compiler {
     tail_of_step_[op.step] = t;
     // h_t to DRAM: the layer's output at this time index and direction.
     const int64_t time = TimeOf(op.step);
-    const int64_t dst = layer_out_[layer_] + time * p_->y_step_bytes + dir_ * p_->y_dir_bytes;
+    const int64_t dst = layer_out_[layer_] + time * batch_->y_step_bytes + dir_ * batch_->y_dir_bytes;
     Issue(4, kStore, {Hs(1 - parity)}, {Out(layer_, time, dir_)},
           {{0, 1u << 8}, {3, U(dst)}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(1 - parity))}, {6, U(H_ * B_)}});
     if (op.step == T_ - 1) {
@@ -519,7 +519,7 @@ FixedOutput ReadOutput(const QuantizedModel& m, const HwProgram& p, const FixedI
     const int64_t B = b.count;
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t d = 0; d < D; ++d) {
-        const int64_t at = b.y_base + t * p.y_step_bytes + d * p.y_dir_bytes;
+        const int64_t at = b.y_base + t * b.y_step_bytes + d * b.y_dir_bytes;
         for (int64_t j = 0; j < B; ++j) {
           for (int64_t k = 0; k < H; ++k) out.y.ptr()[(t * N + b.first + j) * D * H + d * H + k] = get16(at, k * B + j);
         }

@@ -57,10 +57,10 @@ struct HwProgram {
     int64_t y_base = 0;             // last layer's output: per time, direction, (H, B) 16-bit
     std::vector<int64_t> hn_base;   // per cell: (H, B) 16-bit
     std::vector<int64_t> cn_base;   // per cell: (H, B) 32-bit
+    int64_t y_step_bytes = 0;       // bytes between time indices of a layer's output
+    int64_t y_dir_bytes = 0;        // bytes between directions within a time index
   };
   std::vector<Batch> batches;
-  int64_t y_step_bytes = 0;   // bytes between time indices of a layer's output
-  int64_t y_dir_bytes = 0;    // bytes between directions within a time index
 };
 
 // Why this model, input and plan cannot run on the RTL yet, or nullopt: the one-line
