@@ -449,10 +449,22 @@ std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan
     return fmt::format("board {}: a {}-bit memory port; the RTL takes 64 to 512 bits", board.name, board.dram_port_bits);
   }
   if (m.shape.hidden_size > 0xFFFF || plan.batch > 0xFFFF) return std::string("sizes beyond 16-bit descriptor fields");
+  // The tail's shifters are exact for shifts in [-31, 127] (sbe_cell_datapath.sv).
+  for (int layer = 0; layer < m.shape.num_layers; ++layer) {
+    for (int dir = 0; dir < m.shape.directions(); ++dir) {
+      const CellDatapath cell(m, layer, dir);
+      for (int shift : {cell.x_shift(), cell.h_shift()}) {
+        if (shift < -31 || shift > 127) {
+          return fmt::format("layer {}: a pre-activation shift of {} (weights' and inputs' formats); the RTL's "
+                             "tail takes -31 to 127", layer, shift);
+        }
+      }
+    }
+  }
   return std::nullopt;
 }
 
-HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board) {
+HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board, bool shared_sizes) {
   const LstmShape& s = m.shape;
   HwConfig c;
   c.board = board.name;
@@ -476,6 +488,16 @@ HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board
   c.sdepth = NextPow2(std::max<int64_t>(2 * (max_input + s.hidden_size) * plan.batch, c.state_banks * 2));
   c.cdepth = NextPow2(std::max<int64_t>(s.hidden_size * plan.batch, c.cell_banks * 2));
   c.bdepth = NextPow2(std::max<int64_t>(2 * s.GateRows(), c.cell_banks * 2));
+  if (shared_sizes) {
+    // Memories at least this deep: small models share one Verilator build (a simulation's
+    // memories cost nothing; synthesis sizes them to the plan instead).
+    c.cpi_max = std::max(c.cpi_max, 32);
+    c.slots = std::max(c.slots, 16);
+    c.wdepth = std::max<int64_t>(c.wdepth, 512);
+    c.sdepth = std::max<int64_t>(c.sdepth, 4096);
+    c.cdepth = std::max<int64_t>(c.cdepth, 1024);
+    c.bdepth = std::max<int64_t>(c.bdepth, 1024);
+  }
   c.bytes_per_cycle = std::min(board.dram_gbs * 1e9 / (board.clock_mhz * 1e6), board.dram_port_bits / 8.0);
   c.latency_cycles = static_cast<int64_t>(std::ceil(board.dram_latency_ns * board.clock_mhz * 1e-3));
   c.burst_bytes = board.dram_burst_bytes;
@@ -485,7 +507,7 @@ HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board
 HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in) {
   if (const auto why = Unsupported(m, plan, in, board)) Fail("sbe hw: {}", *why);
   HwProgram p;
-  p.config = ConfigFor(m, plan, board);
+  p.config = ConfigFor(m, plan, board, /*shared_sizes=*/true);
   Compiler compiler(m, plan, board, in, &p);
   const Schedule sched = BuildSchedule(m.shape, plan);
   int64_t base = 0;

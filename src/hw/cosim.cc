@@ -68,8 +68,12 @@ VerilatorBuild CosimBuild(const HwConfig& config, TraceKind trace) {
   b.harness = {(fs::path(HwDir()) / "cosim" / "harness.cpp").string()};
   b.trace = trace;
   b.cflags = {"-O2", std::string("-DSBE_TRACE_") + (trace == TraceKind::kFst ? "FST" : trace == TraceKind::kVcd ? "VCD" : "NONE")};
-  const auto cache = CacheDir();
-  b.cache_dir = ((cache ? *cache : fs::temp_directory_path() / "sbe-cache") / "hw").string();
+  if (const char* d = std::getenv("SBE_HW_CACHE_DIR"); d && *d) {
+    b.cache_dir = d;
+  } else {
+    const auto cache = CacheDir();
+    b.cache_dir = ((cache ? *cache : fs::temp_directory_path() / "sbe-cache") / "hw").string();
+  }
   return b;
 }
 

@@ -19,7 +19,8 @@ namespace sbe::hw {
 std::string HwDir();
 // The design's files, hw/rtl/*.sv, sorted.
 std::vector<std::string> RtlSources();
-// The build description of sbe_top for a configuration (with the harness, for cosim).
+// The build description of sbe_top for a configuration (with the harness, for cosim), cached
+// in $SBE_HW_CACHE_DIR, else the cache folder's hw/ (common/cache_dir.h).
 VerilatorBuild CosimBuild(const HwConfig& config, TraceKind trace);
 
 struct CosimOptions {

@@ -68,9 +68,10 @@ struct HwProgram {
 std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
                                        const Board& board);
 
-// The RTL's parameters for this model and plan on `board`, sized for batches up to
-// plan.batch and inputs of in.x's shape.
-HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board);
+// The RTL's parameters for this model and plan on `board`, its memories sized for batches up
+// to plan.batch; `shared_sizes` rounds them up to common minimums (co-simulation: one build
+// serves many small models), else they are what the plan needs (synthesis).
+HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board, bool shared_sizes);
 
 // Compiles every batch of `in` (plan.batch samples at a time, the last one smaller) into
 // descriptors and a DRAM image. Throws Error with Unsupported's message where it applies.
