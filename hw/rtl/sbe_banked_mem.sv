@@ -47,8 +47,8 @@ module sbe_banked_mem #(
       ra_b = raddr_b + AW'(ib);
     end
     always_ff @(posedge clk) begin
-      if (we && int'(wi) < int'(wcount) && int'(wi) < WR_WORDS)
-        mem[wa[LB +: BAW]] <= wdata[int'(wi)*WIDTH +: WIDTH];
+      if (we && 32'(wi) < 32'(wcount) && 32'(wi) < WR_WORDS)
+        mem[wa[LB +: BAW]] <= wdata[32'(wi)*WIDTH +: WIDTH];
       bank_a[j*WIDTH +: WIDTH] <= mem[ra_a[LB +: BAW]];
       bank_b[j*WIDTH +: WIDTH] <= mem[ra_b[LB +: BAW]];
     end
@@ -61,7 +61,7 @@ module sbe_banked_mem #(
 
   // Output word i is bank (first + i) mod NB.
   always_comb begin
-    for (int i = 0; i < RDA_WORDS; i++) rdata_a[i*WIDTH +: WIDTH] = bank_a[int'(LB'(rot_a + LB'(i)))*WIDTH +: WIDTH];
-    for (int i = 0; i < RDB_WORDS; i++) rdata_b[i*WIDTH +: WIDTH] = bank_b[int'(LB'(rot_b + LB'(i)))*WIDTH +: WIDTH];
+    for (int i = 0; i < RDA_WORDS; i++) rdata_a[i*WIDTH +: WIDTH] = bank_a[32'(LB'(rot_a + LB'(i)))*WIDTH +: WIDTH];
+    for (int i = 0; i < RDB_WORDS; i++) rdata_b[i*WIDTH +: WIDTH] = bank_b[32'(LB'(rot_b + LB'(i)))*WIDTH +: WIDTH];
   end
 endmodule

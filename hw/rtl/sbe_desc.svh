@@ -3,6 +3,8 @@
 `define SBE_DESC_SVH
 `define SBE_DESC_BITS 512
 `define SBE_W(d, i) d[(i)*32 +: 32]
+// Bits hi:lo of word i (Yosys takes no part-select of a part-select).
+`define SBE_F(d, i, hi, lo) d[(i)*32 + (lo) +: (hi) - (lo) + 1]
 `define SBE_OP_END 4'd0
 `define SBE_OP_LOAD 4'd1
 `define SBE_OP_COMPUTE 4'd2

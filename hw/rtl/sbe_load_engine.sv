@@ -82,7 +82,7 @@ module sbe_load_engine #(
   assign arvalid = a_active;
   assign araddr = a_addr;
   assign arlen = 8'(burst - 1);
-  assign desc_ready = !a_active && (int'(q_count) < QD);
+  assign desc_ready = !a_active && (32'(q_count) < QD);
 
   // ---------------------------------------------------------------- data side
   logic        d_active;
@@ -106,7 +106,7 @@ module sbe_load_engine #(
     w_mask = '0;
     w_data = '0;
     for (int p = 0; p < ROW_LANES; p++) begin
-      if (p / BW == int'(d_sub)) begin
+      if (p / BW == 32'(d_sub)) begin
         w_mask[p] = 1'b1;
         w_data[p*16 +: 16] = rdata[(p % BW)*16 +: 16];
       end
@@ -139,7 +139,7 @@ module sbe_load_engine #(
         a_active <= 1'b1;
         a_addr <= `SBE_W(desc, 3);
         a_beats <= `SBE_W(desc, 4);
-        q_target[q_tail] <= `SBE_W(desc, 0)[9:8];
+        q_target[q_tail] <= `SBE_F(desc, 0, 9, 8);
         q_beats[q_tail] <= `SBE_W(desc, 4);
         q_taddr[q_tail] <= `SBE_W(desc, 5);
         q_words[q_tail] <= `SBE_W(desc, 6);
@@ -177,7 +177,7 @@ module sbe_load_engine #(
               // The column is complete; the next one is in the next bank.
               d_q <= '0;
               cols_done <= cols_done + 1;
-              if (int'(d_kmod) == LANES - 1) begin
+              if (32'(d_kmod) == LANES - 1) begin
                 d_kmod <= '0;
                 d_colbase <= d_colbase + d_cpi;
                 d_waddr <= d_colbase + d_cpi;

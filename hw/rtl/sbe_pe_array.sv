@@ -90,7 +90,7 @@ module sbe_pe_array #(
     logic [15:0] d;
     /* verilator lint_on UNUSEDSIGNAL */
     d = count - idx - 16'd1;
-    return !d[15];  // only the sign of the difference matters
+    older = !d[15];  // only the sign of the difference matters
   endfunction
 
   logic ready[LANES], valid[LANES];
@@ -121,7 +121,7 @@ module sbe_pe_array #(
     any_left = 1'b0;
     for (int l = 0; l < LANES; l++) if (valid[l]) any_left = 1'b1;
     for (int l = 0; l < LANES; l++) begin
-      if (l >= int'(next_lane)) begin
+      if (l >= 32'(next_lane)) begin
         if (run && ready[l]) begin
           gmask[l] = 1'b1;
           glast = LL'(l);
@@ -154,7 +154,7 @@ module sbe_pe_array #(
     for (int j = 0; j < LANES; j++) begin
       w_raddr[j*WAW +: WAW] = '0;
       for (int l = LANES - 1; l >= 0; l--) begin
-        if (g_mask[l] && int'(g_kmod[l]) == j) w_raddr[j*WAW +: WAW] = WAW'(g_waddr[l] + g_q);
+        if (g_mask[l] && 32'(g_kmod[l]) == j) w_raddr[j*WAW +: WAW] = WAW'(g_waddr[l] + g_q);
       end
     end
   end
@@ -213,7 +213,7 @@ module sbe_pe_array #(
       logic [LL-1:0] wi;
       wi = LL'(l) - m_lane0;
       if (LANES == 1) wi = '0;
-      xop = g_operand[int'(wi)*16 +: 16];
+      xop = g_operand[32'(wi)*16 +: 16];
     end
     for (genvar p = 0; p < R; p++) begin : g_pe
       logic signed [31:0] prod_r, sum0, wr_sum;
@@ -223,7 +223,7 @@ module sbe_pe_array #(
       logic [AB-1:0] ra, wa;
       assign ra = a0[l*AB +: AB];
       assign wa = wr_addr[l*AB +: AB];
-      always_ff @(posedge clk) prod_r <= $signed(w_rdata[(int'(m_kmod[l])*R + p)*16 +: 16]) * xop;
+      always_ff @(posedge clk) prod_r <= $signed(w_rdata[(32'(m_kmod[l])*R + p)*16 +: 16]) * xop;
       assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? acc_h[ra] : acc_x[ra]));
       always_ff @(posedge clk) begin
         s_sum[0] <= sum0;
@@ -260,21 +260,21 @@ module sbe_pe_array #(
       end
       case (state)
         IDLE: if (desc_valid) begin
-          d_part <= `SBE_W(desc, 0)[4];
-          d_par <= `SBE_W(desc, 0)[5];
+          d_part <= `SBE_F(desc, 0, 4, 4);
+          d_par <= `SBE_F(desc, 0, 5, 5);
           d_wbase <= `SBE_W(desc, 3);
           d_ncols <= `SBE_W(desc, 4);
           d_obase <= `SBE_W(desc, 6);
           d_B <= `SBE_W(desc, 7);
           d_g <= `SBE_W(desc, 8);
           d_cpi <= `SBE_W(desc, 9);
-          d_load <= `SBE_W(desc, 10)[15:0];
-          d_tail <= `SBE_W(desc, 11)[15:0];
+          d_load <= `SBE_F(desc, 10, 15, 0);
+          d_tail <= `SBE_F(desc, 11, 15, 0);
           d_hidx0 <= `SBE_W(desc, 12);
           d_dk <= `SBE_W(desc, 13);
           d_db <= `SBE_W(desc, 14);
-          d_spl <= `SBE_W(desc, 15)[15:0];
-          d_dbg <= `SBE_W(desc, 15)[31:16];
+          d_spl <= `SBE_F(desc, 15, 15, 0);
+          d_dbg <= `SBE_F(desc, 15, 31, 16);
           su_i <= '0;
           su_k <= '0;
           su_b <= '0;
@@ -294,7 +294,7 @@ module sbe_pe_array #(
           it_waddr[su_lane] <= d_wbase;
           it_oaddr[su_lane] <= d_obase + su_i;
           su_i <= su_i + 1;
-          su_lane <= (int'(su_lane) == LANES - 1) ? '0 : su_lane + 1'b1;
+          su_lane <= (32'(su_lane) == LANES - 1) ? '0 : su_lane + 1'b1;
           if (su_b + 1 == d_B) begin
             su_b <= '0;
             su_k <= su_k + 1;
@@ -322,7 +322,7 @@ module sbe_pe_array #(
         g_part <= d_part;
         g_par <= d_par;
         g_lane0 <= next_lane;
-        next_lane <= (int'(glast) == LANES - 1) ? '0 : glast + 1'b1;
+        next_lane <= (32'(glast) == LANES - 1) ? '0 : glast + 1'b1;
         begin
           logic more;
           more = 1'b0;
@@ -334,8 +334,8 @@ module sbe_pe_array #(
               g_kmod[l] <= it_kmod[l];
               g_waddr[l] <= it_waddr[l];
               g_slot[l] <= SB'(it_slot[l]);
-              g_first[l] <= !touched[d_part][d_par][l*SLOTS + int'(it_slot[l])];
-              touched[d_part][d_par][l*SLOTS + int'(it_slot[l])] <= 1'b1;
+              g_first[l] <= !touched[d_part][d_par][l*SLOTS + 32'(it_slot[l])];
+              touched[d_part][d_par][l*SLOTS + 32'(it_slot[l])] <= 1'b1;
               for (int h = L - 1; h > 0; h--) begin
                 hz_valid[l][h] <= hz_valid[l][h-1];
                 hz_key[l][h] <= hz_key[l][h-1];
@@ -358,8 +358,8 @@ module sbe_pe_array #(
               it_n[l] <= it_n[l] + LANES;
               it_oaddr[l] <= it_oaddr[l] + LANES;
               km = {1'b0, it_kmod[l]} + (LL+1)'(nk - it_k[l]);
-              if (int'(km) >= LANES) begin
-                it_kmod[l] <= LL'(int'(km) - LANES);
+              if (32'(km) >= LANES) begin
+                it_kmod[l] <= LL'(32'(km) - LANES);
                 it_waddr[l] <= it_waddr[l] + d_cpi;
               end else begin
                 it_kmod[l] <= LL'(km);

@@ -47,7 +47,7 @@ module sbe_sequencer #(
   logic [DB-1:0] stage;                  // the prefetch FIFO's head
   assign stage_valid = pf_count != 0;
   assign stage = pf[pf_head];
-  assign arvalid = running && fetching && int'(outstanding) + int'(pf_count) < INFLIGHT;
+  assign arvalid = running && fetching && 32'(outstanding) + 32'(pf_count) < INFLIGHT;
   assign araddr = fetch_addr;
   assign arlen = 8'(BEATS - 1);
 
@@ -62,14 +62,14 @@ module sbe_sequencer #(
     logic [15:0] d;
     /* verilator lint_on UNUSEDSIGNAL */
     d = finished - wait_for;
-    return !d[15];
+    reached = !d[15];
   endfunction
 
   /* verilator lint_off UNUSEDSIGNAL */  // the waits are words 1 and 2
   function automatic logic waits_ok(input logic [DB-1:0] d, input logic [4*16-1:0] counts);
   /* verilator lint_on UNUSEDSIGNAL */
-    return reached(counts[0 +: 16], `SBE_W(d, 1)[15:0]) && reached(counts[16 +: 16], `SBE_W(d, 1)[31:16]) &&
-           reached(counts[32 +: 16], `SBE_W(d, 2)[15:0]) && reached(counts[48 +: 16], `SBE_W(d, 2)[31:16]);
+    waits_ok = reached(counts[0 +: 16], `SBE_F(d, 1, 15, 0)) && reached(counts[16 +: 16], `SBE_F(d, 1, 31, 16)) &&
+           reached(counts[32 +: 16], `SBE_F(d, 2, 15, 0)) && reached(counts[48 +: 16], `SBE_F(d, 2, 31, 16));
   endfunction
 
   logic [3:0] pop;
@@ -86,9 +86,9 @@ module sbe_sequencer #(
   logic [1:0] unit;
   logic       route;
   always_comb begin
-    op = `SBE_W(stage, 0)[3:0];
+    op = `SBE_F(stage, 0, 3, 0);
     unit = 2'(op - 4'd1);
-    route = stage_valid && op != `SBE_OP_END && op <= `SBE_OP_STORE && int'(count[unit]) < DEPTH;
+    route = stage_valid && op != `SBE_OP_END && op <= `SBE_OP_STORE && 32'(count[unit]) < DEPTH;
   end
 
   always_ff @(posedge clk) begin
@@ -111,12 +111,12 @@ module sbe_sequencer #(
       if (arvalid && arready) fetch_addr <= fetch_addr + `SBE_DESC_BITS / 8;
       // Assemble beats into the prefetch FIFO.
       if (rvalid) begin
-        if (int'(asm_beats) == BEATS - 1) begin
+        if (32'(asm_beats) == BEATS - 1) begin
           asm_beats <= '0;
           pf[pf_tail] <= (BEATS == 1) ? DB'(rdata) : {rdata, asm_desc};
           pf_tail <= pf_tail + 1'b1;
         end else begin
-          asm_desc[int'(asm_beats)*AXI_BITS +: AXI_BITS] <= rdata;
+          asm_desc[32'(asm_beats)*AXI_BITS +: AXI_BITS] <= rdata;
           asm_beats <= asm_beats + 1'b1;
         end
       end
@@ -126,11 +126,11 @@ module sbe_sequencer #(
       end
       for (int u = 0; u < 4; u++) begin
         if (pop[u]) head[u] <= head[u] + 1'b1;
-        count[u] <= count[u] + ((route && int'(unit) == u) ? 1 : 0) - (pop[u] ? 1 : 0);
+        count[u] <= count[u] + ((route && 32'(unit) == u) ? 1 : 0) - (pop[u] ? 1 : 0);
       end
       begin
         logic got, gone;
-        got = rvalid && int'(asm_beats) == BEATS - 1;
+        got = rvalid && 32'(asm_beats) == BEATS - 1;
         gone = route || (stage_valid && op > `SBE_OP_STORE);
         if (gone) pf_head <= pf_head + 1'b1;
         pf_count <= pf_count + (got ? 1 : 0) - (gone ? 1 : 0);

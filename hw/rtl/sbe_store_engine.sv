@@ -51,7 +51,7 @@ module sbe_store_engine #(
     n = beats;
     if (n > 16) n = 16;
     if (n > to_boundary) n = to_boundary;
-    return n;
+    burst_of = n;
   endfunction
 
   logic [31:0] a_burst;
@@ -69,7 +69,7 @@ module sbe_store_engine #(
   logic buf_head, buf_tail;
   logic rd_pending;                  // a read issued last cycle, its data arrives now
   logic issue_rd;
-  assign issue_rd = active && r_left != 0 && (int'(buf_count) + (rd_pending ? 1 : 0)) < 2;
+  assign issue_rd = active && r_left != 0 && (32'(buf_count) + (rd_pending ? 1 : 0)) < 2;
   assign s_raddr = SAW'(src);
   assign c_raddr = CAW'(src);
   assign wvalid = buf_count != 0;
@@ -89,12 +89,12 @@ module sbe_store_engine #(
     end else begin
       if (desc_valid && desc_ready) begin
         active <= 1'b1;
-        from_cell <= `SBE_W(desc, 0)[9:8] == `SBE_TGT_CELL;
+        from_cell <= `SBE_F(desc, 0, 9, 8) == `SBE_TGT_CELL;
         a_addr <= `SBE_W(desc, 3);
         a_beats <= `SBE_W(desc, 4);
         w_addr <= `SBE_W(desc, 3);
         w_beats <= `SBE_W(desc, 4);
-        w_in_burst <= burst_of(`SBE_W(desc, 3)[11:0], `SBE_W(desc, 4));
+        w_in_burst <= burst_of(`SBE_F(desc, 3, 11, 0), `SBE_W(desc, 4));
         src <= `SBE_W(desc, 5);
         r_left <= `SBE_W(desc, 4);
         b_left <= '0;

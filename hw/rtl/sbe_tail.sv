@@ -78,21 +78,35 @@ module sbe_tail #(
   logic [CB-1:0] gchunk[4];
   always_comb begin
     for (int g = 0; g < 4; g++) begin
-      if (int'(e_pe0) + g >= R) begin
-        gpe[g] = RB'(int'(e_pe0) + g - R);
+      if (32'(e_pe0) + g >= R) begin
+        gpe[g] = RB'(32'(e_pe0) + g - R);
         gchunk[g] = CB'(e_chunk0 + 1);
       end else begin
-        gpe[g] = RB'(int'(e_pe0) + g);
+        gpe[g] = RB'(32'(e_pe0) + g);
         gchunk[g] = CB'(e_chunk0);
       end
     end
     t_chunk = '0;
     for (int p = 0; p < R; p++) begin
-      for (int g = 0; g < 4; g++) if (int'(gpe[g]) == p) t_chunk[p*CB +: CB] = gchunk[g];
+      for (int g = 0; g < 4; g++) if (32'(gpe[g]) == p) t_chunk[p*CB +: CB] = gchunk[g];
     end
   end
   assign b_raddr = CAW'(d_bbase + 4 * e_k);
   assign c_raddr = CAW'(d_cbase + e_n);
+
+  // Each lane's l mod g, counted once per descriptor (no divider in the tail).
+  logic [LANES*(LL+1)-1:0] lres, lres_next;
+  always_comb begin
+    logic [LL:0] r;
+    r = '0;
+    for (int l = 0; l < LANES; l++) begin
+      lres_next[l*(LL+1) +: LL+1] = r;
+      r = (32'(r) + 1 == `SBE_W(desc, 8)) ? '0 : r + 1'b1;
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (desc_valid && desc_ready) lres <= lres_next;
+  end
 
   // T1: the lanes' sums of the four gate rows, this sample's lanes only.
   logic        v1;
@@ -104,12 +118,12 @@ module sbe_tail #(
     n1 <= e_n;
     for (int l = 0; l < LANES; l++) begin
       for (int g = 0; g < 4; g++) begin
-        ax1[(l*4 + g)*32 +: 32] <= t_acc_x[(l*R + int'(gpe[g]))*32 +: 32];
-        ah1[(l*4 + g)*32 +: 32] <= t_acc_h[(l*R + int'(gpe[g]))*32 +: 32];
+        ax1[(l*4 + g)*32 +: 32] <= t_acc_x[(l*R + 32'(gpe[g]))*32 +: 32];
+        ah1[(l*4 + g)*32 +: 32] <= t_acc_h[(l*R + 32'(gpe[g]))*32 +: 32];
       end
       // Lane l holds sample b's sums when l = b (mod g) and an item touched them.
-      mx1[l] <= ((LL+1)'(l) % (LL+1)'(d_g)) == (LL+1)'(e_bg) && t_touched_x[l*SLOTS + int'(SB'(e_slot))];
-      mh1[l] <= ((LL+1)'(l) % (LL+1)'(d_g)) == (LL+1)'(e_bg) && t_touched_h[l*SLOTS + int'(SB'(e_slot))];
+      mx1[l] <= lres[l*(LL+1) +: LL+1] == (LL+1)'(e_bg) && t_touched_x[l*SLOTS + 32'(SB'(e_slot))];
+      mh1[l] <= lres[l*(LL+1) +: LL+1] == (LL+1)'(e_bg) && t_touched_h[l*SLOTS + 32'(SB'(e_slot))];
     end
   end
   logic        v2;
@@ -176,10 +190,10 @@ module sbe_tail #(
         d_cbase <= `SBE_W(desc, 6);
         d_bbase <= `SBE_W(desc, 7);
         d_g <= `SBE_W(desc, 8);
-        d_xs <= `SBE_W(desc, 9)[7:0];
-        d_hs <= `SBE_W(desc, 10)[7:0];
-        d_hfrac <= `SBE_W(desc, 11)[4:0];
-        d_par <= `SBE_W(desc, 13)[0];
+        d_xs <= `SBE_F(desc, 9, 7, 0);
+        d_hs <= `SBE_F(desc, 10, 7, 0);
+        d_hfrac <= `SBE_F(desc, 11, 4, 0);
+        d_par <= `SBE_F(desc, 13, 0, 0);
         d_total <= `SBE_W(desc, 14);
         e_k <= '0;
         e_b <= '0;
@@ -200,8 +214,8 @@ module sbe_tail #(
           e_bg <= '0;
           e_slot <= '0;
           e_k <= e_k + 1;
-          if (int'(e_pe0) + 4 >= R) begin
-            e_pe0 <= RB'(int'(e_pe0) + 4 - R);
+          if (32'(e_pe0) + 4 >= R) begin
+            e_pe0 <= RB'(32'(e_pe0) + 4 - R);
             e_chunk0 <= e_chunk0 + 1;
           end else begin
             e_pe0 <= e_pe0 + RB'(4);

@@ -167,13 +167,13 @@ module sbe_top #(
   logic [4:0]  tq_count;
   logic [7:0]  beat;
   logic        r_is_seq;
-  assign m_axi_arvalid = (seq_arvalid || ld_arvalid) && int'(tq_count) < TAGS;
+  assign m_axi_arvalid = (seq_arvalid || ld_arvalid) && 32'(tq_count) < TAGS;
   assign m_axi_araddr = seq_arvalid ? seq_araddr : ld_araddr;
   assign m_axi_arlen = seq_arvalid ? seq_arlen : ld_arlen;
   assign m_axi_arsize = 3'($clog2(AXI_BITS / 8));
   assign m_axi_arburst = 2'b01;
-  assign seq_arready = m_axi_arready && int'(tq_count) < TAGS;
-  assign ld_arready = m_axi_arready && int'(tq_count) < TAGS && !seq_arvalid;
+  assign seq_arready = m_axi_arready && 32'(tq_count) < TAGS;
+  assign ld_arready = m_axi_arready && 32'(tq_count) < TAGS && !seq_arvalid;
   assign r_is_seq = tag_q[tq_head];
   assign seq_rvalid = m_axi_rvalid && r_is_seq && tq_count != 0;
   assign ld_rvalid = m_axi_rvalid && !r_is_seq && tq_count != 0;
@@ -214,7 +214,7 @@ module sbe_top #(
     for (genvar p = 0; p < R; p++) begin : g_row
       logic [15:0] mem[WDEPTH];
       always_ff @(posedge clk) begin
-        if (w_we && int'(w_bank) == j && w_mask[p]) mem[w_addr] <= w_data[p*16 +: 16];
+        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_addr] <= w_data[p*16 +: 16];
         w_rdata[(j*R + p)*16 +: 16] <= mem[w_raddr[j*WAW +: WAW]];
       end
     end

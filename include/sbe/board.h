@@ -24,6 +24,7 @@ struct Board {
   std::string name;
   std::string description;
   BoardKind kind = BoardKind::kFpga;
+  std::string part;          // the FPGA ("xc7a100t"), for synthesis; empty when not given
   double clock_mhz = 0;
   // Multiply-accumulates per cycle (N_pe) and how they are counted: on an FPGA, one PE is one
   // 16x16-bit MAC per cycle in one DSP slice; on a CPU, SIMD lanes x FMA ports x cores.

@@ -9,6 +9,7 @@
 #include "hw/activation_tables.h"
 #include "hw/cosim.h"
 #include "hw/hw_program.h"
+#include "hw/synth.h"
 #include "sbe/error.h"
 #include "sbe/formats.h"
 #include "sbe/golden.h"
@@ -184,6 +185,91 @@ void RunCosim(const CosimArgs& a) {
   if (!run.bit_exact) Fail("the RTL's outputs differ from the golden model");
 }
 
+// --- synth ---------------------------------------------------------------------------------
+
+struct SynthArgs {
+  std::string board = "arty-a7-100t";
+  std::string model = "lrcn";
+  PlanChoiceArgs choice;
+  std::optional<int64_t> steps;
+  std::string part, work;
+  double timeout_s = 3600;
+  bool json = false;
+};
+
+void RunSynth(const SynthArgs& a) {
+  const Board board = LoadFpgaBoard(a.board, "--board");
+  const LstmModel model = ForArgument("--model", a.model, [&] { return LoadModel(a.model, 0); });
+  const int steps = static_cast<int>(a.steps.value_or(model.default_steps));
+  if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps", a.model);
+  PlanRequest request = MakePlanRequest(a.choice, steps, model);
+  if (!a.choice.input) request.input = InputMode::kPerStep;
+  const Plan plan = ChoosePlan(model.shape, board, request).best;
+  LstmInput probe;
+  probe.x = TensorF({steps, 1, model.shape.input_size});
+  const QuantizedModel shape_only = Calibrate(model, InputRange{});
+  SaturationCounts counts;
+  if (const auto why = hw::Unsupported(shape_only, plan, QuantizeInput(shape_only, probe, &counts), board)) {
+    Fail("sbe hw: {}", *why);
+  }
+  const hw::HwConfig config = hw::ConfigFor(model.shape, plan, board, /*shared_sizes=*/false);
+  const std::string part = a.part.empty() ? board.part : a.part;
+  if (part.empty()) Fail("--board {}: the description names no \"part\"; give --part (xc7a100t, xc7z045, xc7vx690t)", a.board);
+  ForArgument("--part", part, [&] { return hw::CapacityOf(part); });  // an unknown part fails before Yosys runs
+
+  hw::SynthRequest r;
+  r.sources = hw::RtlSources();
+  r.include_dirs = {(fs::path(hw::HwDir()) / "rtl").string()};
+  r.top = "sbe_top";
+  r.parameters = config.Parameters();
+  r.part = part;
+  r.timeout_s = a.timeout_s;
+  std::string work = a.work;
+  if (work.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "sbe-synth-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) Fail("cannot create a folder under {}", fs::temp_directory_path().string());
+    work = pattern;
+  }
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) Fail("--work {}: {}", work, ec.message());
+  r.work_dir = work;
+  hw::WriteActivationTables(work);  // the ROMs' $readmemh paths are relative to Yosys' folder
+  Note(fmt::format("synthesizing sbe_top ({} lanes x {} row PEs) for {} with Yosys: minutes for a large array; log in {}",
+       config.lanes, config.row_lanes, part, work));
+  const hw::SynthResult result = hw::Synthesize(r);
+  nlohmann::json j = hw::SynthJson(result);
+  j["board"] = board.name;
+  j["model"] = model.name;
+  j["plan"] = PlanJson(plan);
+  j["hw_config"] = config.Json();
+  j["n_pe"] = board.macs_per_cycle;
+  j["pe_array_macs"] = config.lanes * config.row_lanes;
+  if (a.json) {
+    PrintJson(j);
+    return;
+  }
+  const hw::PartCapacity& cap = result.capacity;
+  auto row = [](const char* what, int64_t used, int64_t of) {
+    std::printf("  %-9s %8lld of %8lld (%5.1f%%)\n", what, static_cast<long long>(used), static_cast<long long>(of),
+                of > 0 ? 100.0 * static_cast<double>(used) / static_cast<double>(of) : 0.0);
+  };
+  std::printf("board      %s\n", board.Summary().c_str());
+  std::printf("rtl        %d lanes x %d row PEs, %d-bit AXI, plan %s\n", config.lanes, config.row_lanes, config.axi_bits,
+              plan.ToString().c_str());
+  std::printf("%s (Yosys synth_xilinx, %.0f s):\n", part.c_str(), result.seconds);
+  row("DSP48E1", result.dsp48e1, cap.dsp48e1);
+  row("RAMB36", result.ramb36, cap.ramb36);
+  row("RAMB18", result.ramb18, 2 * cap.ramb36);
+  row("LUT", result.lut, cap.lut);
+  row("LUTRAM", result.lutram, cap.lutram);
+  row("FF", result.ff, cap.ff);
+  std::printf("fits       %s\n", result.fits ? "yes" : "NO");
+  std::printf("depth      %d logic levels on the deepest register-to-register path (%s): an Fmax proxy, "
+              "not a timing closure\n", result.logic_levels, result.logic_levels_counts.c_str());
+  std::printf("log        %s\n", result.log.c_str());
+}
+
 }  // namespace
 
 void AddHwCommand(CLI::App& app) {
@@ -213,6 +299,21 @@ void AddHwCommand(CLI::App& app) {
                       "sbe hw cosim --board arty-a7-100t --model lrcn --steps 2 --json",
                       "sbe hw cosim --model my.onnx --input x.npy --output y.npy --fst run.fst"}));
   c->callback([cosim] { RunCosim(*cosim); });
+  auto synth = std::make_shared<SynthArgs>();
+  CLI::App* y = hw->add_subcommand("synth", "Synthesize the RTL for the board's Xilinx 7-series part with Yosys");
+  y->add_option("--board", synth->board, fmt::format("Board preset ({}) or .json", fmt::join(BoardPresetNames(), ", ")))
+      ->capture_default_str();
+  y->add_option("--model", synth->model, "The model whose plan sizes the memories (preset or file)")->capture_default_str();
+  AddPlanChoiceOptions(y, &synth->choice);
+  y->add_option("--steps", synth->steps, "Sequence length (default: the model's)");
+  y->add_option("--part", synth->part, "The FPGA (default: the board's \"part\"): xc7a100t, xc7z045, xc7vx690t");
+  y->add_option("--work", synth->work, "Folder for the script, the log and the statistics (default: a new one in /tmp)");
+  y->add_option("--timeout-s", synth->timeout_s, "Give up after this many seconds")->capture_default_str();
+  y->add_flag("--json", synth->json, "Print one JSON object on stdout");
+  y->footer(Examples({"sbe hw synth                                   # lrcn's array on the Arty A7-100T",
+                      "sbe hw synth --board tests/data/hw/tiny.json --model deepbench-256 --json",
+                      "sbe hw synth --board z7045 --model lrcn --timeout-s 1800"}));
+  y->callback([synth] { RunSynth(*synth); });
 }
 
 }  // namespace sbe::cli

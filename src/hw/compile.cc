@@ -105,9 +105,12 @@ class Compiler {
     p_->desc_base = dram_.Alloc((max_descs + 8) * kDescWords * 4);
     PlaceWeights();
     for (int64_t first = 0; first < N; first += plan_.batch) {
+      // A last, smaller batch runs as it is when the accumulators' slots, sized for the plan's
+      // batch (as the planner counts them), hold its samples; else it is padded to a whole
+      // batch with zero samples (SamplesPerLane(7, 4) = 7 > SamplesPerLane(8, 4) = 2).
       const int64_t count = std::min<int64_t>(plan_.batch, N - first);
       Plan plan = plan_;
-      plan.batch = static_cast<int>(count);
+      if (SamplesPerLane(count, cfg_.lanes) <= SamplesPerLane(plan_.batch, cfg_.lanes)) plan.batch = static_cast<int>(count);
       Batch(BuildSchedule(s_, plan), first, count);
     }
     std::array<int64_t, 4> all{};
@@ -200,10 +203,12 @@ class Compiler {
   }
 
   // --- one batch ------------------------------------------------------------------------
-  void Batch(const Schedule& sched, int64_t first, int64_t B) {
+  void Batch(const Schedule& sched, int64_t first, int64_t valid) {
+    const int64_t B = sched.plan.batch;
     HwProgram::Batch out;
     out.first = first;
-    out.count = B;
+    out.count = valid;
+    out.stride = B;
     B_ = B;
     g_ = std::gcd(B, static_cast<int64_t>(cfg_.lanes));
     // DRAM: the layer-0 input per time index, (I, B); each layer's output per time index and
@@ -212,7 +217,7 @@ class Compiler {
     std::vector<int64_t> x0(T_);
     for (int64_t t = 0; t < T_; ++t) {
       x0[t] = dram_.Alloc(I0 * B * 2);
-      for (int64_t b = 0; b < B; ++b) {
+      for (int64_t b = 0; b < valid; ++b) {
         for (int64_t j = 0; j < I0; ++j) dram_.Put<int16_t>(x0[t], j * B + b, in_.x.ptr()[(t * in_.x.shape[1] + first + b) * I0 + j]);
       }
     }
@@ -225,7 +230,7 @@ class Compiler {
     const int64_t N = in_.x.shape[1];
     for (int cell = 0; cell < s_.num_cells(); ++cell) {
       const int64_t h0 = dram_.Alloc(H_ * B * 2), c0 = dram_.Alloc(H_ * B * 4);
-      for (int64_t b = 0; b < B; ++b) {
+      for (int64_t b = 0; b < valid; ++b) {
         for (int64_t k = 0; k < H_; ++k) {
           const int64_t src = (cell * N + first + b) * H_ + k;
           if (!in_.h0.empty()) dram_.Put<int16_t>(h0, k * B + b, in_.h0.ptr()[src]);
@@ -464,8 +469,7 @@ std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan
   return std::nullopt;
 }
 
-HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board, bool shared_sizes) {
-  const LstmShape& s = m.shape;
+HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, bool shared_sizes) {
   HwConfig c;
   c.board = board.name;
   c.axi_bits = board.dram_port_bits;
@@ -474,9 +478,7 @@ HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board
   c.cpi = CeilDiv(s.GateRows(), static_cast<int64_t>(c.row_lanes));
   c.cpi_max = static_cast<int>(NextPow2(std::max<int64_t>(c.cpi, 2)));
   c.adder_latency = std::max(1, board.adder_latency);
-  int64_t slots = 1;
-  for (int64_t b = 1; b <= plan.batch; ++b) slots = std::max(slots, SamplesPerLane(b, c.lanes));
-  c.slots = static_cast<int>(NextPow2(std::max<int64_t>(slots, 2)));
+  c.slots = static_cast<int>(NextPow2(std::max<int64_t>(SamplesPerLane(plan.batch, c.lanes), 2)));
   const Schedule sched = BuildSchedule(s, plan);
   int64_t words = 0;
   for (const auto& [slot, size] : SlotSizes(sched, c.lanes, c.cpi)) words += size;
@@ -507,7 +509,7 @@ HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board
 HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in) {
   if (const auto why = Unsupported(m, plan, in, board)) Fail("sbe hw: {}", *why);
   HwProgram p;
-  p.config = ConfigFor(m, plan, board, /*shared_sizes=*/true);
+  p.config = ConfigFor(m.shape, plan, board, /*shared_sizes=*/true);
   Compiler compiler(m, plan, board, in, &p);
   const Schedule sched = BuildSchedule(m.shape, plan);
   int64_t base = 0;
@@ -538,17 +540,17 @@ FixedOutput ReadOutput(const QuantizedModel& m, const HwProgram& p, const FixedI
     return v;
   };
   for (const HwProgram::Batch& b : p.batches) {
-    const int64_t B = b.count;
+    const int64_t B = b.stride, valid = b.count;
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t d = 0; d < D; ++d) {
         const int64_t at = b.y_base + t * b.y_step_bytes + d * b.y_dir_bytes;
-        for (int64_t j = 0; j < B; ++j) {
+        for (int64_t j = 0; j < valid; ++j) {
           for (int64_t k = 0; k < H; ++k) out.y.ptr()[(t * N + b.first + j) * D * H + d * H + k] = get16(at, k * B + j);
         }
       }
     }
     for (int64_t c = 0; c < s.num_cells(); ++c) {
-      for (int64_t j = 0; j < B; ++j) {
+      for (int64_t j = 0; j < valid; ++j) {
         for (int64_t k = 0; k < H; ++k) {
           out.h_n.ptr()[(c * N + b.first + j) * H + k] = get16(b.hn_base[c], k * B + j);
           out.c_n.ptr()[(c * N + b.first + j) * H + k] = get32(b.cn_base[c], k * B + j);

@@ -53,7 +53,8 @@ struct HwProgram {
   int64_t unit_ops[4] = {0, 0, 0, 0};
   // Where the outputs are, to read them back.
   struct Batch {
-    int64_t first = 0, count = 0;
+    int64_t first = 0, count = 0;   // the input's samples [first, first + count)
+    int64_t stride = 0;             // the batch as run: count, then zero samples up to the plan's
     int64_t y_base = 0;             // last layer's output: per time, direction, (H, B) 16-bit
     std::vector<int64_t> hn_base;   // per cell: (H, B) 16-bit
     std::vector<int64_t> cn_base;   // per cell: (H, B) 32-bit
@@ -71,7 +72,7 @@ std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan
 // The RTL's parameters for this model and plan on `board`, its memories sized for batches up
 // to plan.batch; `shared_sizes` rounds them up to common minimums (co-simulation: one build
 // serves many small models), else they are what the plan needs (synthesis).
-HwConfig ConfigFor(const QuantizedModel& m, const Plan& plan, const Board& board, bool shared_sizes);
+HwConfig ConfigFor(const LstmShape& shape, const Plan& plan, const Board& board, bool shared_sizes);
 
 // Compiles every batch of `in` (plan.batch samples at a time, the last one smaller) into
 // descriptors and a DRAM image. Throws Error with Unsupported's message where it applies.

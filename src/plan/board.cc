@@ -92,6 +92,7 @@ Board ParseBoard(const std::string& text, const std::string& name) {
   Board b;
   b.name = r.String("name");
   b.description = j.contains("description") ? r.String("description") : "";
+  b.part = j.contains("part") ? r.String("part") : "";
   const std::string kind = r.String("kind");
   if (kind == "cpu") {
     Fail("{}: kind \"cpu\": board files describe FPGAs; this machine is the board 'cpu' (measured)", name);
@@ -147,6 +148,7 @@ nlohmann::json BoardJson(const Board& b) {
   return {{"name", b.name},
           {"description", b.description},
           {"kind", BoardKindName(b.kind)},
+          {"part", b.part},
           {"clock_mhz", b.clock_mhz},
           {"macs_per_cycle", b.macs_per_cycle},
           {"pe_counting", b.pe_counting},

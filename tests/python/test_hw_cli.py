@@ -1,0 +1,83 @@
+"""`sbe hw`: the RTL co-simulated through the command (outputs equal to `sbe run --precision int16`,
+a waveform), what `emit` writes, and the refusals, each one line."""
+
+import json
+import os
+import unittest
+
+import numpy as np
+
+from sbe_test_util import (SBE_REPO, assert_ok, assert_one_line_error, read_npy, run_sbe,
+                           run_sbe_json, temp_dir)
+
+TINY = os.path.join(SBE_REPO, "tests", "data", "hw", "tiny.json")
+MODEL = os.path.join(SBE_REPO, "tests", "data", "golden", "bidirectional_2layer", "model.safetensors")
+
+
+class HwCliTest(unittest.TestCase):
+    def test_cosim_equals_run_int16_and_reports_both_timings(self):
+        d = temp_dir(self)
+        y_rtl, y_run = os.path.join(d, "rtl.npy"), os.path.join(d, "run.npy")
+        args = ("--model", MODEL, "--steps", "3", "--seed", "5", "--input-range", "-1,1")
+        j = run_sbe_json(self, "hw", "cosim", "--board", TINY, "--samples", "3", *args, "--output", y_rtl,
+                         timeout=900)
+        self.assertTrue(j["bit_exact"])
+        self.assertEqual(j["mismatches"], 0)
+        self.assertGreater(j["cycles"], 0)
+        self.assertGreater(j["sim_cycles"], 0)
+        self.assertAlmostEqual(j["cycles_over_sim"], j["cycles"] / j["sim_cycles"], delta=1e-12)
+        self.assertAlmostEqual(j["seconds"], j["cycles"] / 100e6, delta=1e-12)
+        self.assertEqual(j["plan"]["input"], "per-step")
+        assert_ok(self, run_sbe("run", "--executor", "golden", "--precision", "int16", "--batch", "3", *args,
+                                "--output", y_run))
+        np.testing.assert_array_equal(read_npy(y_rtl), read_npy(y_run))
+
+    def test_cosim_writes_a_waveform(self):
+        d = temp_dir(self)
+        vcd = os.path.join(d, "run.vcd")
+        result = run_sbe("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "1", "--samples", "1",
+                         "--vcd", vcd, timeout=900)
+        assert_ok(self, result)
+        with open(vcd) as f:
+            head = f.read(4096)
+        self.assertIn("$timescale", head)
+        self.assertIn("m_axi_arvalid", open(vcd).read())
+
+    def test_emit_writes_the_configuration_and_the_dram_image(self):
+        d = temp_dir(self)
+        j = run_sbe_json(self, "hw", "emit", "--board", TINY, "--model", MODEL, "--steps", "2", "--samples", "2",
+                         "--out", d, "--json")
+        for name in j["files"]:
+            self.assertTrue(os.path.isfile(os.path.join(d, name)), name)
+        self.assertEqual(os.path.getsize(os.path.join(d, "dram.bin")), j["dram_bytes"])
+        with open(os.path.join(d, "program.json")) as f:
+            self.assertEqual(json.load(f)["descriptors"], j["descriptors"])
+        with open(os.path.join(d, "sigmoid.mem")) as f:
+            lines = [l for l in f.read().split("\n") if l and not l.startswith("//")]
+        self.assertEqual(len(lines), 1024)
+        config = open(os.path.join(d, "sbe_config.svh")).read()
+        self.assertIn("`define SBE_LANES", config)
+
+    def test_refusals_are_one_line(self):
+        d = temp_dir(self)
+        lens = os.path.join(d, "lens.npy")
+        np.save(lens, np.array([3, 1], dtype=np.int64))
+        cases = [
+            (("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "3", "--samples", "2",
+              "--input-part", "hoisted"), ("input part per step",)),
+            (("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "3", "--samples", "2",
+              "--seq-lens", lens), ("per-sample lengths",)),
+            (("hw", "emit", "--board", "z7045", "--model", "lrcn", "--out", d), ("1024-bit memory port",)),
+            (("hw", "cosim", "--board", "cpu", "--model", MODEL), ("--board",)),
+            (("hw", "cosim", "--board", TINY, "--model", MODEL, "--vcd", "a.vcd", "--fst", "a.fst"),
+             ("--vcd", "--fst")),
+            (("hw", "synth", "--board", TINY, "--model", MODEL, "--steps", "2", "--part", "xc9z999"),
+             ("xc9z999",)),
+        ]
+        for args, words in cases:
+            with self.subTest(args=args):
+                assert_one_line_error(self, run_sbe(*args), *words)
+
+
+if __name__ == "__main__":
+    unittest.main()
