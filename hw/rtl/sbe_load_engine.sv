@@ -66,7 +66,7 @@ module sbe_load_engine #(
   // Descriptors between the address side and the data side.
   localparam int QD = 4;
   logic [1:0]  q_target[QD];
-  logic [31:0] q_beats[QD], q_taddr[QD], q_words[QD], q_cpi[QD];
+  logic [31:0] q_beats[QD], q_taddr[QD], q_words[QD], q_cpi[QD], q_colbeats[QD];
   logic [15:0] q_index[QD];
   logic [$clog2(QD):0] q_count;
   logic [$clog2(QD)-1:0] q_head, q_tail;
@@ -92,6 +92,7 @@ module sbe_load_engine #(
   logic [31:0] d_colbase;         // weights: bank word of chunk 0 of the column
   logic [LL-1:0] d_kmod;          // weights: column mod LANES (the bank)
   logic [31:0] d_q, d_sub;        // weights: chunk in the column, beat in the chunk
+  logic [31:0] d_cb, d_colbeats;  // weights: beat in the column, beats a column takes
   logic        d_take;
 
   assign busy = d_active || q_count != 0 || a_active;
@@ -144,6 +145,7 @@ module sbe_load_engine #(
         q_taddr[q_tail] <= `SBE_W(desc, 5);
         q_words[q_tail] <= `SBE_W(desc, 6);
         q_cpi[q_tail] <= `SBE_W(desc, 6);
+        q_colbeats[q_tail] <= `SBE_W(desc, 7);
         q_index[q_tail] <= a_index;
         q_tail <= q_tail + 1'b1;
         a_index <= a_index + 16'd1;
@@ -164,6 +166,8 @@ module sbe_load_engine #(
         d_kmod <= '0;
         d_q <= '0;
         d_sub <= '0;
+        d_cb <= '0;
+        d_colbeats <= q_colbeats[q_head];
         active_index <= q_index[q_head];
         cols_done <= '0;
         q_head <= q_head + 1'b1;
@@ -171,26 +175,30 @@ module sbe_load_engine #(
       if (d_take) begin
         d_beats <= d_beats - 1;
         if (d_target == `SBE_TGT_WEIGHTS) begin
-          if (d_sub == BPW - 1) begin
+          if (d_cb == d_colbeats - 1) begin
+            // The column is complete (its last chunk may be short: rows are not padded to
+            // whole chunks in DRAM); the next one is in the next bank.
+            d_cb <= '0;
             d_sub <= '0;
-            if (d_q == d_cpi - 1) begin
-              // The column is complete; the next one is in the next bank.
-              d_q <= '0;
-              cols_done <= cols_done + 1;
-              if (32'(d_kmod) == LANES - 1) begin
-                d_kmod <= '0;
-                d_colbase <= d_colbase + d_cpi;
-                d_waddr <= d_colbase + d_cpi;
-              end else begin
-                d_kmod <= d_kmod + 1'b1;
-                d_waddr <= d_colbase;
-              end
+            d_q <= '0;
+            cols_done <= cols_done + 1;
+            if (32'(d_kmod) == LANES - 1) begin
+              d_kmod <= '0;
+              d_colbase <= d_colbase + d_cpi;
+              d_waddr <= d_colbase + d_cpi;
             end else begin
-              d_q <= d_q + 1;
-              d_waddr <= d_waddr + 1;
+              d_kmod <= d_kmod + 1'b1;
+              d_waddr <= d_colbase;
             end
           end else begin
-            d_sub <= d_sub + 1;
+            d_cb <= d_cb + 1;
+            if (d_sub == BPW - 1) begin
+              d_sub <= '0;
+              d_q <= d_q + 1;
+              d_waddr <= d_waddr + 1;
+            end else begin
+              d_sub <= d_sub + 1;
+            end
           end
         end else if (d_target == `SBE_TGT_STATE) begin
           d_waddr <= d_waddr + BW;

@@ -165,9 +165,20 @@ class Compiler {
   int64_t Beats(int64_t bytes) const { return CeilDiv(bytes, beat_); }
 
   // --- the DRAM image's constant part: weights and biases --------------------------------
-  // A block's columns [c0, c1) of W_x or W_h of a cell: per column, cpi chunks of row_lanes
-  // weights of the interleaved rows (4k + gate), each chunk padded to whole beats.
-  int64_t ChunkBytes() const { return CeilDiv(int64_t{cfg_.row_lanes} * 2, beat_) * beat_; }
+  // A block's columns [c0, c1) of W_x or W_h of a cell, column after column, each column's gate
+  // rows interleaved (4k + gate) in chunks of row_lanes, a chunk a bank word. When a chunk is
+  // whole beats the column is packed (its last chunk short, as many bytes as the simulator
+  // moves); else every chunk is padded to whole beats.
+  int64_t BeatWords() const { return beat_ / 2; }
+  bool Packed() const { return cfg_.row_lanes % BeatWords() == 0; }
+  int64_t ColumnBeats() const {
+    if (Packed()) return CeilDiv(s_.GateRows(), BeatWords());
+    return cfg_.cpi * CeilDiv(int64_t{cfg_.row_lanes}, BeatWords());
+  }
+  int64_t RowByte(int64_t row) const {
+    if (Packed()) return row * 2;
+    return (row / cfg_.row_lanes) * CeilDiv(int64_t{cfg_.row_lanes}, BeatWords()) * beat_ + (row % cfg_.row_lanes) * 2;
+  }
   int64_t BlockImage(int cell, bool hidden, int64_t c0, int64_t c1) {
     const auto key = std::make_tuple(cell, hidden, c0, c1);
     if (const auto it = blocks_.find(key); it != blocks_.end()) return it->second;
@@ -175,16 +186,12 @@ class Compiler {
     const int layer = cell / D_;
     const int64_t cols = hidden ? H_ : s_.LayerInputSize(layer);
     const std::vector<int16_t>& W = hidden ? w.w_hh : w.w_ih;
-    const int64_t rows = s_.GateRows(), chunk = ChunkBytes();
-    const int64_t at = dram_.Alloc((c1 - c0) * cfg_.cpi * chunk);
+    const int64_t rows = s_.GateRows(), column = ColumnBeats() * beat_;
+    const int64_t at = dram_.Alloc((c1 - c0) * column);
     for (int64_t j = c0; j < c1; ++j) {
-      for (int64_t q = 0; q < cfg_.cpi; ++q) {
-        for (int64_t pe = 0; pe < cfg_.row_lanes; ++pe) {
-          const int64_t row = q * cfg_.row_lanes + pe;
-          if (row >= rows) continue;
-          const int64_t original = (row % 4) * H_ + row / 4;
-          dram_.Put<int16_t>(at + ((j - c0) * cfg_.cpi + q) * chunk, pe, W[original * cols + j]);
-        }
+      for (int64_t row = 0; row < rows; ++row) {
+        const int64_t original = (row % 4) * H_ + row / 4;
+        dram_.Put<int16_t>(at + (j - c0) * column + RowByte(row), 0, W[original * cols + j]);
       }
     }
     blocks_[key] = at;
@@ -320,8 +327,8 @@ class Compiler {
     const int64_t at = BlockImage(cell, op.hidden, op.col_begin, op.col_end);
     const int64_t cols = op.col_end - op.col_begin;
     slot_load_[op.slot] = Issue(1, kLoad, {}, {Slot(op.slot)},
-                                {{0, 0u << 8}, {3, U(at)}, {4, U(Beats(cols * cfg_.cpi * ChunkBytes()))},
-                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}});
+                                {{0, 0u << 8}, {3, U(at)}, {4, U(cols * ColumnBeats())},
+                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}, {7, U(ColumnBeats())}});
   }
 
   void Compute(const ScheduleOp& op) {
