@@ -29,11 +29,13 @@ module sbe_load_engine #(
     input  logic                rvalid,
     output logic                rready,
     input  logic [AXI_BITS-1:0] rdata,
-    // Weight banks: one beat into bank `w_bank` at word `w_addr`, 16-bit lanes `w_mask`.
+    // Weight banks: one beat into bank `w_bank`: row PE p's word at `w_addr` (+ 1 where
+    // `w_next`: the beat runs on into the column's next chunk), where `w_mask`.
     output logic                      w_we,
     output logic [$clog2(LANES > 1 ? LANES : 2)-1:0] w_bank,
     output logic [WAW-1:0]            w_addr,
     output logic [ROW_LANES-1:0]      w_mask,
+    output logic [ROW_LANES-1:0]      w_next,
     output logic [ROW_LANES*16-1:0]   w_data,
     // State (16-bit), cell and bias (32-bit) memories: `count` words from `addr`.
     output logic                      s_we,
@@ -55,7 +57,10 @@ module sbe_load_engine #(
 );
   localparam int BW = AXI_BITS / 16;                 // 16-bit words per beat
   localparam int BW32 = AXI_BITS / 32;
-  localparam int BPW = (ROW_LANES + BW - 1) / BW;    // beats per weight bank word
+  // Rows a beat carries: a whole beat when a chunk holds at least one (the column packed), else
+  // one chunk per beat.
+  localparam int S = (BW < ROW_LANES) ? BW : ROW_LANES;
+  localparam int RB = (ROW_LANES > 1) ? $clog2(ROW_LANES) : 1;
   localparam int BEAT_BYTES = AXI_BITS / 8;
   localparam int LL = (LANES > 1) ? $clog2(LANES) : 1;
 
@@ -66,7 +71,7 @@ module sbe_load_engine #(
   // Descriptors between the address side and the data side.
   localparam int QD = 4;
   logic [1:0]  q_target[QD];
-  logic [31:0] q_beats[QD], q_taddr[QD], q_words[QD], q_cpi[QD], q_colbeats[QD];
+  logic [31:0] q_beats[QD], q_taddr[QD], q_words[QD], q_cpi[QD], q_colbeats[QD], q_rows[QD];
   logic [15:0] q_index[QD];
   logic [$clog2(QD):0] q_count;
   logic [$clog2(QD)-1:0] q_head, q_tail;
@@ -91,8 +96,9 @@ module sbe_load_engine #(
   logic [31:0] d_waddr;           // weights: bank word of the column's chunk; else word address
   logic [31:0] d_colbase;         // weights: bank word of chunk 0 of the column
   logic [LL-1:0] d_kmod;          // weights: column mod LANES (the bank)
-  logic [31:0] d_q, d_sub;        // weights: chunk in the column, beat in the chunk
   logic [31:0] d_cb, d_colbeats;  // weights: beat in the column, beats a column takes
+  logic [31:0] d_r0, d_rows;      // weights: the beat's first row, the column's rows
+  logic [RB-1:0] d_pe0;           // weights: the row PE of the beat's first word
   logic        d_take;
 
   assign busy = d_active || q_count != 0 || a_active;
@@ -105,11 +111,15 @@ module sbe_load_engine #(
     w_bank = d_kmod;
     w_addr = WAW'(d_waddr);
     w_mask = '0;
+    w_next = '0;
     w_data = '0;
     for (int p = 0; p < ROW_LANES; p++) begin
-      if (p / BW == 32'(d_sub)) begin
+      logic [31:0] i;  // the beat's word that lands in row PE p
+      i = (p >= 32'(d_pe0)) ? p - 32'(d_pe0) : p + ROW_LANES - 32'(d_pe0);
+      if (i < S && d_r0 + i < d_rows) begin
         w_mask[p] = 1'b1;
-        w_data[p*16 +: 16] = rdata[(p % BW)*16 +: 16];
+        w_next[p] = p < 32'(d_pe0);
+        w_data[p*16 +: 16] = rdata[i[$clog2(BW)-1:0]*16 +: 16];
       end
     end
     s_we = d_take && d_target == `SBE_TGT_STATE;
@@ -146,6 +156,7 @@ module sbe_load_engine #(
         q_words[q_tail] <= `SBE_W(desc, 6);
         q_cpi[q_tail] <= `SBE_W(desc, 6);
         q_colbeats[q_tail] <= `SBE_W(desc, 7);
+        q_rows[q_tail] <= `SBE_W(desc, 8);
         q_index[q_tail] <= a_index;
         q_tail <= q_tail + 1'b1;
         a_index <= a_index + 16'd1;
@@ -164,10 +175,11 @@ module sbe_load_engine #(
         d_waddr <= q_taddr[q_head];
         d_colbase <= q_taddr[q_head];
         d_kmod <= '0;
-        d_q <= '0;
-        d_sub <= '0;
         d_cb <= '0;
+        d_r0 <= '0;
+        d_pe0 <= '0;
         d_colbeats <= q_colbeats[q_head];
+        d_rows <= q_rows[q_head];
         active_index <= q_index[q_head];
         cols_done <= '0;
         q_head <= q_head + 1'b1;
@@ -179,8 +191,8 @@ module sbe_load_engine #(
             // The column is complete (its last chunk may be short: rows are not padded to
             // whole chunks in DRAM); the next one is in the next bank.
             d_cb <= '0;
-            d_sub <= '0;
-            d_q <= '0;
+            d_r0 <= '0;
+            d_pe0 <= '0;
             cols_done <= cols_done + 1;
             if (32'(d_kmod) == LANES - 1) begin
               d_kmod <= '0;
@@ -192,12 +204,12 @@ module sbe_load_engine #(
             end
           end else begin
             d_cb <= d_cb + 1;
-            if (d_sub == BPW - 1) begin
-              d_sub <= '0;
-              d_q <= d_q + 1;
+            d_r0 <= d_r0 + S;
+            if (32'(d_pe0) + S >= ROW_LANES) begin
+              d_pe0 <= RB'(32'(d_pe0) + S - ROW_LANES);
               d_waddr <= d_waddr + 1;
             end else begin
-              d_sub <= d_sub + 1;
+              d_pe0 <= d_pe0 + RB'(S);
             end
           end
         end else if (d_target == `SBE_TGT_STATE) begin

@@ -204,7 +204,7 @@ module sbe_top #(
   logic                   w_we;
   logic [LB-1:0]          w_bank;
   logic [WAW-1:0]         w_addr;
-  logic [R-1:0]           w_mask;
+  logic [R-1:0]           w_mask, w_next;
   logic [R*16-1:0]        w_data;
   logic [LANES*WAW-1:0]   w_raddr;
   logic [LANES*R*16-1:0]  w_rdata;
@@ -214,7 +214,7 @@ module sbe_top #(
     for (genvar p = 0; p < R; p++) begin : g_row
       logic [15:0] mem[WDEPTH];
       always_ff @(posedge clk) begin
-        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_addr] <= w_data[p*16 +: 16];
+        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_addr + WAW'(w_next[p])] <= w_data[p*16 +: 16];
         w_rdata[(j*R + p)*16 +: 16] <= mem[w_raddr[j*WAW +: WAW]];
       end
     end
@@ -268,7 +268,7 @@ module sbe_top #(
       .desc_ready(unit_ready[0]),
       .arvalid(ld_arvalid), .arready(ld_arready), .araddr(ld_araddr), .arlen(ld_arlen),
       .rvalid(ld_rvalid), .rready(ld_rready), .rdata(m_axi_rdata),
-      .w_we(w_we), .w_bank(w_bank), .w_addr(w_addr), .w_mask(w_mask), .w_data(w_data),
+      .w_we(w_we), .w_bank(w_bank), .w_addr(w_addr), .w_mask(w_mask), .w_next(w_next), .w_data(w_data),
       .s_we(ld_s_we), .s_addr(ld_s_addr), .s_count(ld_s_count), .s_data(ld_s_data), .s_grant(ld_s_grant),
       .c_we(ld_c_we), .b_we(ld_b_we), .c_addr(ld_c_addr), .c_count(ld_c_count), .c_data(ld_c_data),
       .c_grant(ld_c_grant),

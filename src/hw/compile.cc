@@ -166,19 +166,12 @@ class Compiler {
 
   // --- the DRAM image's constant part: weights and biases --------------------------------
   // A block's columns [c0, c1) of W_x or W_h of a cell, column after column, each column's gate
-  // rows interleaved (4k + gate) in chunks of row_lanes, a chunk a bank word. When a chunk is
-  // whole beats the column is packed (its last chunk short, as many bytes as the simulator
-  // moves); else every chunk is padded to whole beats.
-  int64_t BeatWords() const { return beat_ / 2; }
-  bool Packed() const { return cfg_.row_lanes % BeatWords() == 0; }
-  int64_t ColumnBeats() const {
-    if (Packed()) return CeilDiv(s_.GateRows(), BeatWords());
-    return cfg_.cpi * CeilDiv(int64_t{cfg_.row_lanes}, BeatWords());
-  }
-  int64_t RowByte(int64_t row) const {
-    if (Packed()) return row * 2;
-    return (row / cfg_.row_lanes) * CeilDiv(int64_t{cfg_.row_lanes}, BeatWords()) * beat_ + (row % cfg_.row_lanes) * 2;
-  }
+  // rows interleaved (4k + gate), RowsPerBeat() rows a beat: whole beats when a chunk (a bank
+  // word of row_lanes weights) holds at least a beat, so a column is as many bytes as the
+  // simulator moves; else one chunk per beat.
+  int64_t RowsPerBeat() const { return std::min<int64_t>(beat_ / 2, cfg_.row_lanes); }
+  int64_t ColumnBeats() const { return CeilDiv(s_.GateRows(), RowsPerBeat()); }
+  int64_t RowByte(int64_t row) const { return (row / RowsPerBeat()) * beat_ + (row % RowsPerBeat()) * 2; }
   int64_t BlockImage(int cell, bool hidden, int64_t c0, int64_t c1) {
     const auto key = std::make_tuple(cell, hidden, c0, c1);
     if (const auto it = blocks_.find(key); it != blocks_.end()) return it->second;
@@ -328,7 +321,8 @@ class Compiler {
     const int64_t cols = op.col_end - op.col_begin;
     slot_load_[op.slot] = Issue(1, kLoad, {}, {Slot(op.slot)},
                                 {{0, 0u << 8}, {3, U(at)}, {4, U(cols * ColumnBeats())},
-                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}, {7, U(ColumnBeats())}});
+                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}, {7, U(ColumnBeats())},
+                                 {8, U(s_.GateRows())}});
   }
 
   void Compute(const ScheduleOp& op) {
