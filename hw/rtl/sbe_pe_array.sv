@@ -41,8 +41,8 @@ module sbe_pe_array #(
     input  logic [LANES*16-1:0] s_rdata,
     // The tail's view of the partial sums: per row PE the chunk, for the slot and parity.
     input  logic                             t_par,
-    input  logic [$clog2(SLOTS)-1:0]         t_slot,
-    input  logic [ROW_LANES*$clog2(CPI_MAX)-1:0] t_chunk,
+    input  logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]         t_slot,
+    input  logic [ROW_LANES*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,
     output logic [LANES*ROW_LANES*32-1:0]    t_acc_x,
     output logic [LANES*ROW_LANES*32-1:0]    t_acc_h,
     output logic [LANES*SLOTS-1:0]           t_touched_x,  // of parity t_par
@@ -55,8 +55,10 @@ module sbe_pe_array #(
   localparam int LL = (LANES > 1) ? $clog2(LANES) : 1;
   localparam int SB = (SLOTS > 1) ? $clog2(SLOTS) : 1;
   localparam int CB = (CPI_MAX > 1) ? $clog2(CPI_MAX) : 1;
-  localparam int AB = 1 + SB + CB;       // accumulator address: parity, slot, chunk
-  localparam int AD = 1 << AB;
+  // An accumulator's address: (parity x SLOTS + slot) x CPI_MAX + chunk, exactly as deep as
+  // the planner counts the banks (no rounding of the fields to powers of two).
+  localparam int AD = 2 * SLOTS * CPI_MAX;
+  localparam int AB = $clog2(AD);
   localparam int L = ADDER_LATENCY;
   localparam int NS = (L > 1) ? L - 1 : 1;  // sum registers between the read-add and the write
 
@@ -182,11 +184,14 @@ module sbe_pe_array #(
   // (LUTRAM), the read-add and the registers to the write. Control runs beside, per lane.
   logic             s_valid[NS];
   logic [LANES-1:0] s_mask[NS];
+  function automatic logic [AB-1:0] AccAddr(input logic par, input logic [SB-1:0] slot, input logic [CB-1:0] chunk);
+    AccAddr = AB'((32'(par) * SLOTS + 32'(slot)) * CPI_MAX + 32'(chunk));
+  endfunction
   logic [LANES*AB-1:0] s_addr[NS];
   logic             s_part[NS], s_last[NS];
   logic [LANES*AB-1:0] a0;
   always_comb begin
-    for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = {p_par, p_slot[l], p_q};
+    for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = AccAddr(p_par, p_slot[l], p_q);
   end
   logic pipe_busy;
   always_comb begin
@@ -235,8 +240,10 @@ module sbe_pe_array #(
         if (wr_valid && wr_mask[l] && !wr_part) acc_x[wa] <= wr_sum;
       end
       // The tail's reads.
-      assign t_acc_x[(l*R + p)*32 +: 32] = acc_x[{t_par, t_slot, t_chunk[p*CB +: CB]}];
-      assign t_acc_h[(l*R + p)*32 +: 32] = acc_h[{t_par, t_slot, t_chunk[p*CB +: CB]}];
+      logic [AB-1:0] ta;
+      assign ta = AccAddr(t_par, t_slot, t_chunk[p*CB +: CB]);
+      assign t_acc_x[(l*R + p)*32 +: 32] = acc_x[ta];
+      assign t_acc_h[(l*R + p)*32 +: 32] = acc_h[ta];
     end
   end
 

@@ -25,8 +25,8 @@ module sbe_tail #(
     output logic                      desc_ready,
     // The partial sums (sbe_pe_array's tail port).
     output logic                                 t_par,
-    output logic [$clog2(SLOTS)-1:0]             t_slot,
-    output logic [ROW_LANES*$clog2(CPI_MAX)-1:0] t_chunk,
+    output logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]             t_slot,
+    output logic [ROW_LANES*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,
     input  logic [LANES*ROW_LANES*32-1:0]        t_acc_x,
     input  logic [LANES*ROW_LANES*32-1:0]        t_acc_h,
     input  logic [LANES*SLOTS-1:0]               t_touched_x,

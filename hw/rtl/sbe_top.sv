@@ -275,8 +275,8 @@ module sbe_top #(
       .done_count(ld_done), .busy(ld_busy), .active_index(ld_active), .cols_done(ld_cols));
 
   logic                           t_par, t_clear;
-  logic [$clog2(SLOTS)-1:0]       t_slot;
-  logic [R*$clog2(CPI_MAX)-1:0]   t_chunk;
+  logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]       t_slot;
+  logic [R*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0]   t_chunk;
   logic [LANES*R*32-1:0]          t_acc_x, t_acc_h;
   logic [LANES*SLOTS-1:0]         t_touched_x, t_touched_h;
   sbe_pe_array #(.LANES(LANES), .ROW_LANES(R), .WAW(WAW), .SAW(SAW), .SLOTS(SLOTS), .CPI_MAX(CPI_MAX),

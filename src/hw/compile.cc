@@ -477,9 +477,9 @@ HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, boo
   c.lanes = static_cast<int>(plan.pe.lanes);
   c.row_lanes = static_cast<int>(plan.pe.row_lanes);
   c.cpi = CeilDiv(s.GateRows(), static_cast<int64_t>(c.row_lanes));
-  c.cpi_max = static_cast<int>(NextPow2(std::max<int64_t>(c.cpi, 2)));
+  c.cpi_max = static_cast<int>(c.cpi);
   c.adder_latency = std::max(1, board.adder_latency);
-  c.slots = static_cast<int>(NextPow2(std::max<int64_t>(SamplesPerLane(plan.batch, c.lanes), 2)));
+  c.slots = static_cast<int>(SamplesPerLane(plan.batch, c.lanes));
   const Schedule sched = BuildSchedule(s, plan);
   int64_t words = 0;
   for (const auto& [slot, size] : SlotSizes(sched, c.lanes, c.cpi)) words += size;
@@ -493,9 +493,8 @@ HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, boo
   c.bdepth = NextPow2(std::max<int64_t>(2 * s.GateRows(), c.cell_banks * 2));
   if (shared_sizes) {
     // Memories at least this deep: small models share one Verilator build (a simulation's
-    // memories cost nothing; synthesis sizes them to the plan instead).
-    c.cpi_max = std::max(c.cpi_max, 32);
-    c.slots = std::max(c.slots, 16);
+    // memories cost nothing; synthesis sizes them to the plan instead). The accumulators keep
+    // their exact depth, so that co-simulation runs the addressing synthesis builds.
     c.wdepth = std::max<int64_t>(c.wdepth, 512);
     c.sdepth = std::max<int64_t>(c.sdepth, 4096);
     c.cdepth = std::max<int64_t>(c.cdepth, 1024);

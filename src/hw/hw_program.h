@@ -24,8 +24,8 @@ struct HwConfig {
   int axi_bits = 128;
   int lanes = 1, row_lanes = 4;
   int64_t cpi = 1;         // chunks of a weight column: ceil(4H / row_lanes)
-  int cpi_max = 2;         // the accumulators' chunks: cpi rounded up to a power of two (>= 2)
-  int slots = 1;           // sample slots of each lane's accumulators
+  int cpi_max = 1;         // the accumulators' chunks per slot: cpi
+  int slots = 1;           // sample slots of each lane's accumulators: SamplesPerLane(batch, lanes)
   int adder_latency = 1;
   int64_t wdepth = 1;      // words per weight bank
   int64_t sdepth = 1;      // 16-bit state words (x and h, two parities each)
