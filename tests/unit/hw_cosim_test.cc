@@ -2,6 +2,8 @@
 // golden fixture set and on random models of awkward shapes, under each of the paper's cases;
 // what it does not run is refused in one line. A 16-PE test board keeps each Verilator build
 // to seconds (builds are cached per configuration, so the cases share a few).
+#include <stdlib.h>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -16,8 +18,11 @@
 namespace sbe {
 namespace {
 
-#define SKIP_WITHOUT_VERILATOR() \
-  if (hw::FindProgram("verilator").empty()) GTEST_SKIP() << "verilator is not installed"
+// Without verilator the tests skip; with it, the builds go to the cache every build folder
+// shares (tests/CMakeLists.txt), unless the environment names another.
+#define SKIP_WITHOUT_VERILATOR()                                                   \
+  if (hw::FindProgram("verilator").empty()) GTEST_SKIP() << "verilator is not installed"; \
+  setenv("SBE_HW_CACHE_DIR", SBE_TEST_HW_CACHE_DIR, /*overwrite=*/0)
 
 Board TinyBoard() { return LoadBoard(std::string(SBE_TEST_DATA_DIR) + "/hw/tiny.json"); }
 
