@@ -5,6 +5,10 @@
 // (interleaved, so in four different row PEs), then the golden datapath (sbe_cell_datapath)
 // turns them into c and h. Its progress (elements written) lets the PE array start on h_t's
 // column k before the step's tail is over.
+//
+// Per-sample lengths: `sbe hw emit` orders a batch's samples by decreasing length (as PyTorch's
+// packed sequences do), so the samples whose sequence covers this step's time index are the
+// first `active` of the batch; the others keep h_{t-1} (read beside c) and c.
 `include "sbe_desc.svh"
 module sbe_tail #(
     parameter int LANES = 4,
@@ -19,7 +23,7 @@ module sbe_tail #(
     input  logic clk,
     input  logic rst,
     input  logic                      desc_valid,
-    /* verilator lint_off UNUSEDSIGNAL */  // TAIL reads 11 of the 16 words, most in part
+    /* verilator lint_off UNUSEDSIGNAL */  // TAIL reads 13 of the 16 words, most in part
     input  logic [`SBE_DESC_BITS-1:0] desc,
     /* verilator lint_on UNUSEDSIGNAL */
     output logic                      desc_ready,
@@ -37,6 +41,9 @@ module sbe_tail #(
     input  logic [127:0]   b_rdata,
     output logic [CAW-1:0] c_raddr,
     input  logic [31:0]    c_rdata,
+    // h_{t-1} (state memory), one cycle of read latency.
+    output logic [SAW-1:0] h_raddr,
+    input  logic [15:0]    h_rdata,
     // Writes of h (state memory) and c (cell memory).
     output logic           h_we,
     output logic [SAW-1:0] h_waddr,
@@ -58,7 +65,7 @@ module sbe_tail #(
   localparam int RB = (R > 1) ? $clog2(R) : 1;
 
   logic        active, issuing;
-  logic [31:0] d_H, d_B, d_hbase, d_cbase, d_bbase, d_g, d_total;
+  logic [31:0] d_H, d_B, d_hbase, d_cbase, d_bbase, d_g, d_total, d_hold, d_active;
   logic signed [7:0] d_xs, d_hs;
   logic [4:0]  d_hfrac;
   logic        d_par;
@@ -93,6 +100,7 @@ module sbe_tail #(
   end
   assign b_raddr = CAW'(d_bbase + 4 * e_k);
   assign c_raddr = CAW'(d_cbase + e_n);
+  assign h_raddr = SAW'(d_hold + e_n);
 
   // Each lane's l mod g, counted once per descriptor (no divider in the tail).
   logic [LANES*(LL+1)-1:0] lres, lres_next;
@@ -109,12 +117,13 @@ module sbe_tail #(
   end
 
   // T1: the lanes' sums of the four gate rows, this sample's lanes only.
-  logic        v1;
+  logic        v1, a1;
   logic [31:0] n1;
   logic [LANES*32*4-1:0] ax1, ah1;  // per lane, per gate
   logic [LANES-1:0] mx1, mh1;
   always_ff @(posedge clk) begin
     v1 <= issuing;
+    a1 <= e_b < d_active;
     n1 <= e_n;
     for (int l = 0; l < LANES; l++) begin
       for (int g = 0; g < 4; g++) begin
@@ -126,12 +135,15 @@ module sbe_tail #(
       mh1[l] <= lres[l*(LL+1) +: LL+1] == (LL+1)'(e_bg) && t_touched_h[l*SLOTS + 32'(SB'(e_slot))];
     end
   end
-  logic        v2;
+  logic        v2, a2;
+  logic [15:0] hold2;
   logic [31:0] n2;
   logic [127:0] sx2, sh2, bias2;
   logic [31:0] c2;
   always_ff @(posedge clk) begin
     v2 <= v1;
+    a2 <= a1;
+    hold2 <= h_rdata;
     n2 <= n1;
     bias2 <= b_rdata;
     c2 <= c_rdata;
@@ -148,22 +160,25 @@ module sbe_tail #(
     end
   end
 
-  logic        out_valid;
+  // The element's index travels with it through the datapath, and whether it runs (else the
+  // h it keeps).
+  logic        out_valid, out_active;
+  logic [15:0] out_hold;
   logic [31:0] out_n;
   logic [31:0] c_out;
   logic [15:0] h_out;
   logic [2:0]  sat_p;
   logic        sat_c;
-  sbe_cell_datapath #(.TAG_BITS(32), .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) datapath (
-      .clk(clk), .in_valid(v2), .in_tag(n2), .acc_x(sx2), .acc_h(sh2), .bias(bias2), .c_in(c2),
+  sbe_cell_datapath #(.TAG_BITS(49), .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) datapath (
+      .clk(clk), .in_valid(v2), .in_tag({a2, hold2, n2}), .acc_x(sx2), .acc_h(sh2), .bias(bias2), .c_in(c2),
       .x_shift(d_xs), .h_shift(d_hs), .h_frac(d_hfrac),
-      .out_valid(out_valid), .out_tag(out_n), .c_out(c_out), .h_out(h_out),
+      .out_valid(out_valid), .out_tag({out_active, out_hold, out_n}), .c_out(c_out), .h_out(h_out),
       .sat_preact(sat_p), .sat_cell(sat_c));
 
   assign h_we = out_valid;
   assign h_waddr = SAW'(d_hbase + out_n);
-  assign h_wdata = h_out;
-  assign c_we = out_valid;
+  assign h_wdata = out_active ? h_out : out_hold;
+  assign c_we = out_valid && out_active;
   assign c_waddr = CAW'(d_cbase + out_n);
   assign c_wdata = c_out;
 
@@ -193,8 +208,10 @@ module sbe_tail #(
         d_xs <= `SBE_F(desc, 9, 7, 0);
         d_hs <= `SBE_F(desc, 10, 7, 0);
         d_hfrac <= `SBE_F(desc, 11, 4, 0);
+        d_hold <= `SBE_W(desc, 12);
         d_par <= `SBE_F(desc, 13, 0, 0);
         d_total <= `SBE_W(desc, 14);
+        d_active <= `SBE_W(desc, 15);
         e_k <= '0;
         e_b <= '0;
         e_bg <= '0;
@@ -233,8 +250,10 @@ module sbe_tail #(
       if (out_valid) begin
         written <= written + 1;
         elems <= elems + 1;
-        sat_preacts <= sat_preacts + 32'(sat_p);
-        sat_cells <= sat_cells + 32'(sat_c);
+        if (out_active) begin
+          sat_preacts <= sat_preacts + 32'(sat_p);
+          sat_cells <= sat_cells + 32'(sat_c);
+        end
         if (written + 1 == d_total) begin
           active <= 1'b0;
           done_count <= done_count + 16'd1;

@@ -222,20 +222,25 @@ module sbe_top #(
 
   // State: x and h. Written by the load engine (x, h0) or the tail (h, which goes first).
   logic                 ld_s_we, ld_s_grant, tl_h_we;
-  logic [SAW-1:0]       ld_s_addr, tl_h_addr, pe_s_raddr, st_s_raddr;
+  logic [SAW-1:0]       ld_s_addr, tl_h_addr, tl_h_raddr, pe_s_raddr, st_s_raddr;
   logic [$clog2(BW+1)-1:0] ld_s_count;
   logic [AXI_BITS-1:0]  ld_s_data, st_s_rdata;
-  logic [15:0]          tl_h_data;
+  logic [15:0]          tl_h_data, tl_h_rdata;
   logic [LANES*16-1:0]  pe_s_rdata;
   assign ld_s_grant = !tl_h_we;
+  // Read C: the tail's h_{t-1}, which a sample past its length keeps.
   sbe_banked_mem #(.NB(STATE_BANKS), .WIDTH(16), .DEPTH(SDEPTH), .WR_WORDS(BW), .RDA_WORDS(LANES),
-                   .RDB_WORDS(BW), .AW(SAW)) state_mem (
+                   .RDB_WORDS(BW), .HAS_C(1), .AW(SAW)) state_mem (
       .clk(clk), .we(tl_h_we || ld_s_we), .waddr(tl_h_we ? tl_h_addr : ld_s_addr),
       .wcount(tl_h_we ? ($clog2(BW+1))'(1) : ld_s_count),
       .wdata(tl_h_we ? {{(AXI_BITS-16){1'b0}}, tl_h_data} : ld_s_data),
-      .raddr_a(pe_s_raddr), .rdata_a(pe_s_rdata), .raddr_b(st_s_raddr), .rdata_b(st_s_rdata));
+      .raddr_a(pe_s_raddr), .rdata_a(pe_s_rdata), .raddr_b(st_s_raddr), .rdata_b(st_s_rdata),
+      .raddr_c(tl_h_raddr), .rdata_c(tl_h_rdata));
 
   // Cell state (c) and biases, 32-bit.
+  /* verilator lint_off UNUSEDSIGNAL */  // read ports not built or not used
+  logic [31:0] unused_b, unused_c, unused_bc;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic                 ld_c_we, ld_b_we, ld_c_grant, tl_c_we;
   logic [CAW-1:0]       ld_c_addr, tl_c_addr, tl_c_raddr, tl_b_raddr, st_c_raddr;
   logic [$clog2(BW32+1)-1:0] ld_c_count;
@@ -248,14 +253,13 @@ module sbe_top #(
       .clk(clk), .we(tl_c_we || ld_c_we), .waddr(tl_c_we ? tl_c_addr : ld_c_addr),
       .wcount(tl_c_we ? ($clog2(BW32+1))'(1) : ld_c_count),
       .wdata(tl_c_we ? {{(AXI_BITS-32){1'b0}}, tl_c_data} : ld_c_data),
-      .raddr_a(tl_c_raddr), .rdata_a(tl_c_rdata), .raddr_b(st_c_raddr), .rdata_b(st_c_rdata));
-  /* verilator lint_off UNUSEDSIGNAL */  // the bias memory's second read port is not used
-  logic [31:0] unused_b;
-  /* verilator lint_on UNUSEDSIGNAL */
+      .raddr_a(tl_c_raddr), .rdata_a(tl_c_rdata), .raddr_b(st_c_raddr), .rdata_b(st_c_rdata),
+      .raddr_c('0), .rdata_c(unused_c));
   sbe_banked_mem #(.NB(CELL_BANKS), .WIDTH(32), .DEPTH(BDEPTH), .WR_WORDS(BW32), .RDA_WORDS(4),
                    .RDB_WORDS(1), .AW(CAW)) bias_mem (
       .clk(clk), .we(ld_b_we), .waddr(ld_c_addr), .wcount(ld_c_count), .wdata(ld_c_data),
-      .raddr_a(tl_b_raddr), .rdata_a(tl_b_rdata), .raddr_b('0), .rdata_b(unused_b));
+      .raddr_a(tl_b_raddr), .rdata_a(tl_b_rdata), .raddr_b('0), .rdata_b(unused_b),
+      .raddr_c('0), .rdata_c(unused_bc));
 
   // ---------------------------------------------------------------- units
   logic [15:0] ld_done, ld_active, pe_done, tl_done, tl_active, st_done;
@@ -297,6 +301,7 @@ module sbe_top #(
       .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
       .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear),
       .b_raddr(tl_b_raddr), .b_rdata(tl_b_rdata), .c_raddr(tl_c_raddr), .c_rdata(tl_c_rdata),
+      .h_raddr(tl_h_raddr), .h_rdata(tl_h_rdata),
       .h_we(tl_h_we), .h_waddr(tl_h_addr), .h_wdata(tl_h_data),
       .c_we(tl_c_we), .c_waddr(tl_c_addr), .c_wdata(tl_c_data),
       .done_count(tl_done), .active_index(tl_active), .elems(tl_elems), .busy(tl_busy),

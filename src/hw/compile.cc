@@ -209,6 +209,13 @@ class Compiler {
     out.first = first;
     out.count = valid;
     out.stride = B;
+    // Longest first (stable), then the padding samples, which never run.
+    lens_.assign(B, 0);
+    out.order.resize(valid);
+    std::iota(out.order.begin(), out.order.end(), 0);
+    auto len = [&](int64_t j) { return in_.seq_lens.empty() ? T_ : in_.seq_lens[first + j]; };
+    std::stable_sort(out.order.begin(), out.order.end(), [&](int64_t a, int64_t b) { return len(a) > len(b); });
+    for (int64_t j = 0; j < valid; ++j) lens_[j] = len(out.order[j]);
     B_ = B;
     g_ = std::gcd(B, static_cast<int64_t>(cfg_.lanes));
     // DRAM: the layer-0 input per time index, (I, B); each layer's output per time index and
@@ -218,7 +225,8 @@ class Compiler {
     for (int64_t t = 0; t < T_; ++t) {
       x0[t] = dram_.Alloc(I0 * B * 2);
       for (int64_t b = 0; b < valid; ++b) {
-        for (int64_t j = 0; j < I0; ++j) dram_.Put<int16_t>(x0[t], j * B + b, in_.x.ptr()[(t * in_.x.shape[1] + first + b) * I0 + j]);
+        const int64_t sample = first + out.order[b];
+        for (int64_t j = 0; j < I0; ++j) dram_.Put<int16_t>(x0[t], j * B + b, in_.x.ptr()[(t * in_.x.shape[1] + sample) * I0 + j]);
       }
     }
     const int64_t dir_bytes = Beats(H_ * B * 2) * beat_;
@@ -232,7 +240,7 @@ class Compiler {
       const int64_t h0 = dram_.Alloc(H_ * B * 2), c0 = dram_.Alloc(H_ * B * 4);
       for (int64_t b = 0; b < valid; ++b) {
         for (int64_t k = 0; k < H_; ++k) {
-          const int64_t src = (cell * N + first + b) * H_ + k;
+          const int64_t src = (cell * N + first + out.order[b]) * H_ + k;
           if (!in_.h0.empty()) dram_.Put<int16_t>(h0, k * B + b, in_.h0.ptr()[src]);
           if (!in_.c0.empty()) dram_.Put<int32_t>(c0, k * B + b, in_.c0.ptr()[src]);
         }
@@ -351,15 +359,19 @@ class Compiler {
     const int parity = op.step % 2;
     const CellDatapath datapath(m_, op.layer, op.direction);
     const int bias_parity = cell % 2;
-    const int64_t t = Issue(3, kTail, {Acc(parity), fmt::format("bias{}", bias_parity), "c"}, {Hs(1 - parity), "c"},
+    // The samples whose sequence reaches this step's time index: a prefix (Batch's order).
+    const int64_t time = TimeOf(op.step);
+    const int64_t active = std::count_if(lens_.begin(), lens_.end(), [&](int64_t len) { return len > time; });
+    const int64_t t = Issue(3, kTail, {Acc(parity), fmt::format("bias{}", bias_parity), "c", Hs(parity)},
+                            {Hs(1 - parity), "c"},
                             {{0, static_cast<uint32_t>(parity) << 5}, {3, U(H_)}, {4, U(B_)}, {5, U(HBase(1 - parity))},
                              {6, 0}, {7, U(bias_parity * s_.GateRows())}, {8, U(g_)},
                              {9, static_cast<uint32_t>(datapath.x_shift())}, {10, static_cast<uint32_t>(datapath.h_shift())},
-                             {11, U(datapath.h_format().frac_bits)}, {12, U(cfg_.cpi)}, {13, U(parity)},
-                             {14, U(H_ * B_)}});
+                             {11, U(datapath.h_format().frac_bits)}, {12, U(HBase(parity))}, {13, U(parity)},
+                             {14, U(H_ * B_)}, {15, U(active)}});
     tail_of_step_[op.step] = t;
-    // h_t to DRAM: the layer's output at this time index and direction.
-    const int64_t time = TimeOf(op.step);
+    // h_t to DRAM: the layer's output at this time index and direction (a sample past its
+    // length keeps its h there; ReadOutput pads those with zeros, as pad_packed_sequence).
     const int64_t dst = layer_out_[layer_] + time * batch_->y_step_bytes + dir_ * batch_->y_dir_bytes;
     Issue(4, kStore, {Hs(1 - parity)}, {Out(layer_, time, dir_)},
           {{0, 1u << 8}, {3, U(dst)}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(1 - parity))}, {6, U(H_ * B_)}});
@@ -398,6 +410,7 @@ class Compiler {
   std::array<int64_t, 4> counts_{0, 0, 0, 0};
   std::map<std::tuple<int, bool, int64_t, int64_t>, int64_t> blocks_;
   std::vector<int64_t> bias_, h0_, c0_, layer_out_;
+  std::vector<int64_t> lens_;  // per position in the batch
   const std::vector<int64_t>* x0_ = nullptr;
   HwProgram::Batch* batch_ = nullptr;
   int64_t B_ = 1, g_ = 1;
@@ -445,11 +458,6 @@ std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan
   if (plan.pe.row_lanes < 4) {
     return fmt::format("the RTL's tail reads an element's four gate rows from four row PEs; the plan's organization has "
                        "{} row lanes", plan.pe.row_lanes);
-  }
-  if (!in.seq_lens.empty()) {
-    for (int64_t len : in.seq_lens) {
-      if (len != in.x.shape[0]) return std::string("the RTL runs every sample for the whole sequence: per-sample lengths are not supported yet");
-    }
   }
   if (board.dram_port_bits % 64 != 0 || board.dram_port_bits < 64 || board.dram_port_bits > 512) {
     return fmt::format("board {}: a {}-bit memory port; the RTL takes 64 to 512 bits", board.name, board.dram_port_bits);
@@ -545,15 +553,17 @@ FixedOutput ReadOutput(const QuantizedModel& m, const HwProgram& p, const FixedI
       for (int64_t d = 0; d < D; ++d) {
         const int64_t at = b.y_base + t * b.y_step_bytes + d * b.y_dir_bytes;
         for (int64_t j = 0; j < valid; ++j) {
-          for (int64_t k = 0; k < H; ++k) out.y.ptr()[(t * N + b.first + j) * D * H + d * H + k] = get16(at, k * B + j);
+          const int64_t sample = b.first + b.order[j];
+          const bool past = !in.seq_lens.empty() && t >= in.seq_lens[sample];
+          for (int64_t k = 0; k < H; ++k) out.y.ptr()[(t * N + sample) * D * H + d * H + k] = past ? 0 : get16(at, k * B + j);
         }
       }
     }
     for (int64_t c = 0; c < s.num_cells(); ++c) {
       for (int64_t j = 0; j < valid; ++j) {
         for (int64_t k = 0; k < H; ++k) {
-          out.h_n.ptr()[(c * N + b.first + j) * H + k] = get16(b.hn_base[c], k * B + j);
-          out.c_n.ptr()[(c * N + b.first + j) * H + k] = get32(b.cn_base[c], k * B + j);
+          out.h_n.ptr()[(c * N + b.first + b.order[j]) * H + k] = get16(b.hn_base[c], k * B + j);
+          out.c_n.ptr()[(c * N + b.first + b.order[j]) * H + k] = get32(b.cn_base[c], k * B + j);
         }
       }
     }

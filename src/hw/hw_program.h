@@ -55,6 +55,9 @@ struct HwProgram {
   struct Batch {
     int64_t first = 0, count = 0;   // the input's samples [first, first + count)
     int64_t stride = 0;             // the batch as run: count, then zero samples up to the plan's
+    // Position in the batch -> the input's sample first + order[j]: by decreasing length, so
+    // that a step's running samples are the first ones (the tail's `active` count).
+    std::vector<int64_t> order;
     int64_t y_base = 0;             // last layer's output: per time, direction, (H, B) 16-bit
     std::vector<int64_t> hn_base;   // per cell: (H, B) 16-bit
     std::vector<int64_t> cn_base;   // per cell: (H, B) 32-bit
@@ -65,7 +68,7 @@ struct HwProgram {
 };
 
 // Why this model, input and plan cannot run on the RTL yet, or nullopt: the one-line
-// refusal of `sbe hw emit` (hoisted input part, per-sample lengths, ...).
+// refusal of `sbe hw emit` (the hoisted input part, ...).
 std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
                                        const Board& board);
 

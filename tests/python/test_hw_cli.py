@@ -1,5 +1,5 @@
 """`sbe hw`: the RTL co-simulated through the command (outputs equal to `sbe run --precision int16`,
-a waveform), what `emit` writes, and the refusals, each one line."""
+per-sample lengths included; a waveform), what `emit` writes, and the refusals, each one line."""
 
 import json
 import os
@@ -18,7 +18,9 @@ class HwCliTest(unittest.TestCase):
     def test_cosim_equals_run_int16_and_reports_both_timings(self):
         d = temp_dir(self)
         y_rtl, y_run = os.path.join(d, "rtl.npy"), os.path.join(d, "run.npy")
-        args = ("--model", MODEL, "--steps", "3", "--seed", "5", "--input-range", "-1,1")
+        lens = os.path.join(d, "lens.npy")
+        np.save(lens, np.array([2, 3, 1], dtype=np.int64))  # per-sample lengths, in no order
+        args = ("--model", MODEL, "--steps", "3", "--seed", "5", "--input-range", "-1,1", "--seq-lens", lens)
         j = run_sbe_json(self, "hw", "cosim", "--board", TINY, "--samples", "3", *args, "--output", y_rtl,
                          timeout=900)
         self.assertTrue(j["bit_exact"])
@@ -30,7 +32,10 @@ class HwCliTest(unittest.TestCase):
         self.assertEqual(j["plan"]["input"], "per-step")
         assert_ok(self, run_sbe("run", "--executor", "golden", "--precision", "int16", "--batch", "3", *args,
                                 "--output", y_run))
-        np.testing.assert_array_equal(read_npy(y_rtl), read_npy(y_run))
+        y = read_npy(y_rtl)
+        np.testing.assert_array_equal(y, read_npy(y_run))
+        self.assertFalse(y[1:, 2].any())  # past sample 2's length: zeros, as pad_packed_sequence
+        self.assertTrue(y[0, 2].any())
 
     def test_cosim_writes_a_waveform(self):
         d = temp_dir(self)
@@ -60,13 +65,9 @@ class HwCliTest(unittest.TestCase):
 
     def test_refusals_are_one_line(self):
         d = temp_dir(self)
-        lens = os.path.join(d, "lens.npy")
-        np.save(lens, np.array([3, 1], dtype=np.int64))
         cases = [
             (("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "3", "--samples", "2",
               "--input-part", "hoisted"), ("input part per step",)),
-            (("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "3", "--samples", "2",
-              "--seq-lens", lens), ("per-sample lengths",)),
             (("hw", "emit", "--board", "z7045", "--model", "lrcn", "--out", d), ("1024-bit memory port",)),
             (("hw", "cosim", "--board", "cpu", "--model", MODEL), ("--board",)),
             (("hw", "cosim", "--board", TINY, "--model", MODEL, "--vcd", "a.vcd", "--fst", "a.fst"),

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "golden_cases.h"
@@ -54,7 +55,6 @@ TEST(HwCosim, GoldenFixturesBitExact) {
   SKIP_WITHOUT_VERILATOR();
   int ran = 0;
   for (const testing::GoldenCase& c : testing::MakeGoldenCases()) {
-    if (!c.input.seq_lens.empty()) continue;  // refused: see RefusesWhatItDoesNotRun
     SCOPED_TRACE(c.name);
     const hw::CosimRun run = Cosim(c.model, c.input, PerStep(0, 0), c.range);
     ExpectBitExact(run);
@@ -69,12 +69,13 @@ TEST(HwCosim, GoldenFixturesBitExact) {
 
 // Sizes 1 and primes, 2 layers, bidirectional, a reverse stack; batches that are not multiples
 // of the lanes (and a last batch smaller than the others); W_h resident (case 1), in two
-// ping-pong blocks (case 2) and streamed in three (case 3).
+// ping-pong blocks (case 2) and streamed in three (case 3). Some with per-sample lengths.
 TEST(HwCosim, AwkwardShapesUnderEveryCase) {
   SKIP_WITHOUT_VERILATOR();
   struct Case {
     LstmShape shape;
     int steps, samples, batch, blocks;
+    std::vector<int64_t> lens = {};
   };
   const std::vector<Case> cases = {
       {{1, 1, 1, false, true}, 3, 1, 0, 1},
@@ -83,12 +84,19 @@ TEST(HwCosim, AwkwardShapesUnderEveryCase) {
       {{5, 31, 1, false, false}, 3, 5, 2, 3},
       {{7, 13, 2, true, true}, 3, 7, 4, 2},
       {{2, 17, 3, false, true, /*reverse=*/true}, 2, 5, 0, 3},
+      // Lengths in no order, across two batches (the last smaller), bidirectional: each
+      // batch reordered longest first, the reverse direction starting at each sample's end.
+      {{3, 11, 2, true, true}, 5, 7, 4, 2, {2, 5, 1, 4, 5, 3, 1}},
+      {{5, 7, 1, false, true, /*reverse=*/true}, 4, 3, 0, 3, {3, 4, 1}},
+      {{1, 3, 1, false, false}, 6, 5, 0, 1, {6, 2, 6, 1, 3}},
   };
   uint64_t seed = 1;
   for (const Case& c : cases) {
-    SCOPED_TRACE(fmt::format("{} T{} N{} batch {} blocks {}", c.shape.ToString(), c.steps, c.samples, c.batch, c.blocks));
+    SCOPED_TRACE(fmt::format("{} T{} N{} batch {} blocks {} lengths [{}]", c.shape.ToString(), c.steps, c.samples,
+                             c.batch, c.blocks, fmt::join(c.lens, ",")));
     const LstmModel model = MakeRandomModel(c.shape, seed, "awkward");
-    const LstmInput in = RandomLstmInput(c.shape, c.steps, c.samples, seed + 100);
+    LstmInput in = RandomLstmInput(c.shape, c.steps, c.samples, seed + 100);
+    in.seq_lens = c.lens;
     const hw::CosimRun run = Cosim(model, in, PerStep(c.batch, c.blocks));
     ExpectBitExact(run);
     EXPECT_EQ(run.document.at("plan").at("case").get<int>(), c.blocks == 1 ? 1 : c.blocks == 2 ? 2 : 3);
@@ -98,12 +106,10 @@ TEST(HwCosim, AwkwardShapesUnderEveryCase) {
 
 TEST(HwCosim, RefusesWhatItDoesNotRun) {
   const LstmModel model = MakeRandomModel({3, 5, 1, false, true}, 1, "m");
-  LstmInput in = RandomLstmInput(model.shape, 4, 2, 2);
+  const LstmInput in = RandomLstmInput(model.shape, 4, 2, 2);
   PlanRequest hoisted = PerStep(0, 0);
   hoisted.input = InputMode::kHoisted;
   EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, in, hoisted); }, "input part per step", "--input per-step"));
-  in.seq_lens = {4, 2};
-  EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, in, PerStep(0, 0)); }, "RTL", "per-sample lengths"));
   EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, RandomLstmInput(model.shape, 4, 2, 2), PerStep(0, 0), {},
                                              LoadBoard("z7045")); },
                                    "z7045", "1024-bit memory port"));
