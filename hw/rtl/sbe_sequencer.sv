@@ -96,12 +96,6 @@ module sbe_sequencer #(
     if (rst) begin
       running <= 1'b0;
       fetching <= 1'b0;
-      outstanding <= '0;
-      asm_beats <= '0;
-      pf_head <= '0;
-      pf_tail <= '0;
-      pf_count <= '0;
-      bad_opcode <= 1'b0;
       for (int u = 0; u < 4; u++) begin
         head[u] <= '0;
         tail[u] <= '0;
@@ -151,18 +145,21 @@ module sbe_sequencer #(
         running <= 1'b0;
         done_pulse <= 1'b1;
       end
-      // A start (idle only) wins over everything above: what was read past END is dropped.
       if (start && !running) begin
         running <= 1'b1;
         fetching <= 1'b1;
         fetch_addr <= desc_base;
-        outstanding <= '0;
-        asm_beats <= '0;
-        pf_head <= '0;
-        pf_tail <= '0;
-        pf_count <= '0;
-        bad_opcode <= 1'b0;
       end
+    end
+    // A reset or a start (idle only) begins from an empty read-ahead and wins over everything
+    // above: what was read past END is dropped.
+    if (rst || (start && !running)) begin
+      outstanding <= '0;
+      asm_beats <= '0;
+      pf_head <= '0;
+      pf_tail <= '0;
+      pf_count <= '0;
+      bad_opcode <= 1'b0;
     end
   end
 endmodule
