@@ -83,6 +83,26 @@ std::string ReadText(const fs::path& path) {
   return s.str();
 }
 
+// Where a running Yosys is: the last pass its log names ("11.34. Executing OPT_EXPR pass
+// (...)" -> "pass 11.34, OPT_EXPR"), from the log's tail (the whole log grows to gigabytes).
+std::string LastYosysPass(const std::string& log_path) {
+  std::ifstream in(log_path, std::ios::binary | std::ios::ate);
+  const std::streamoff size = in.tellg();
+  if (!in || size <= 0) return "starting";
+  const std::streamoff tail = std::min<std::streamoff>(size, 256 * 1024);
+  std::string text(static_cast<size_t>(tail), '\0');
+  in.seekg(size - tail);
+  in.read(text.data(), tail);
+  static const std::regex re(R"((?:^|\n)(\d+(?:\.\d+)*)\. Executing (\S+))");
+  std::string found = "reading the design";
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
+    std::string pass = (*it)[2].str();
+    while (!pass.empty() && pass.back() == '.') pass.pop_back();
+    found = fmt::format("pass {}, {}", (*it)[1].str(), pass);
+  }
+  return found;
+}
+
 constexpr std::string_view kLevelsCounts =
     "LUT, CARRY4 and MUXF7/8 cells on the longest path between flip-flops, memories, DSPs and "
     "ports (Yosys ltp; each CARRY4 is one)";
@@ -212,6 +232,9 @@ SynthResult Synthesize(const SynthRequest& r) {
   c.work_dir = work.string();
   c.log_path = log_path.string();
   c.timeout_s = r.timeout_s;
+  c.progress = [&](double elapsed) {
+    Note(fmt::format("yosys: {:.0f} min, {}", elapsed / 60, LastYosysPass(log_path.string())));
+  };
   const auto start = std::chrono::steady_clock::now();
   RunChecked(c);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

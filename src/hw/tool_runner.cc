@@ -172,6 +172,7 @@ int RunProgram(const ToolCommand& c) {
 
   const auto start = std::chrono::steady_clock::now();
   auto pause = std::chrono::milliseconds(1);
+  double next_progress = c.progress_every_s;
   for (;;) {
     const pid_t r = ::waitpid(pid, &wait_status, WNOHANG);
     if (r == pid) break;
@@ -188,6 +189,10 @@ int RunProgram(const ToolCommand& c) {
       }
       Fail("{} timed out after {:g} s and was stopped{}", program, c.timeout_s,
            c.log_path.empty() ? "" : fmt::format(" (log {})", c.log_path));
+    }
+    if (c.progress && elapsed >= next_progress) {
+      c.progress(elapsed);
+      next_progress += c.progress_every_s;
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(50));

@@ -3,6 +3,7 @@
 // that ends the whole process group (make and the compilers under Verilator, too).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ struct ToolCommand {
   std::string work_dir;           // empty: the current directory
   std::string log_path;           // stdout and stderr (truncated first); empty: discarded
   double timeout_s = 0;           // 0: none; past it the process group is killed
+  // Called every progress_every_s seconds while the program runs (long work says where it is).
+  std::function<void(double elapsed_s)> progress;
+  double progress_every_s = 60;
 };
 
 // The program's path: argv0 itself when it holds a '/', else the first executable of that name
