@@ -200,6 +200,19 @@ TEST(HwTools, FailureNamesLogAndFirstError) {
   EXPECT_EQ(CaptureOutput({"/bin/sh", "-c", "echo out; echo err >&2"}), "out\nerr\n");
 }
 
+// Long work says where it is: the hook runs at its interval while the program runs, not after.
+TEST(HwTools, ProgressWhileTheProgramRuns) {
+  ToolCommand c;
+  c.argv = {"/bin/sleep", "1"};
+  c.progress_every_s = 0.2;
+  std::vector<double> calls;
+  c.progress = [&](double elapsed) { calls.push_back(elapsed); };
+  EXPECT_EQ(RunProgram(c), 0);
+  ASSERT_GE(calls.size(), 3u);  // 0.2, 0.4, 0.6, 0.8 (and 1.0, or more on a loaded machine)
+  EXPECT_GE(calls.front(), 0.2);
+  for (size_t i = 1; i < calls.size(); ++i) EXPECT_GE(calls[i] - calls[i - 1], 0.0);
+}
+
 TEST(HwTools, TimeoutKillsTheProcessGroup) {
   const std::string pid_file = sbe::testing::TempPath("background.pid");
   ToolCommand c;
