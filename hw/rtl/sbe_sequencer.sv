@@ -27,9 +27,12 @@ module sbe_sequencer #(
     output logic [4*`SBE_DESC_BITS-1:0]    unit_desc,
     input  logic [3:0]                     unit_ready
 );
-  localparam int BEATS = `SBE_DESC_BITS / AXI_BITS;
-  localparam int INFLIGHT = 8;
   localparam int DB = `SBE_DESC_BITS;
+  // A descriptor is BEATS beats; on a port wider than a descriptor, one beat whose low bits it
+  // is (`sbe hw emit` then spaces descriptors a beat apart).
+  localparam int BEATS = (AXI_BITS >= DB) ? 1 : DB / AXI_BITS;
+  localparam int STRIDE = (AXI_BITS >= DB) ? AXI_BITS / 8 : DB / 8;  // bytes between descriptors
+  localparam int INFLIGHT = 8;
 
   // ---------------------------------------------------------------- fetch
   // Reads are issued only while the prefetch FIFO has room for their data, so the shared,
@@ -38,7 +41,6 @@ module sbe_sequencer #(
   logic [31:0] fetch_addr;
   logic        fetching;                 // issue reads until END is seen
   logic [$clog2(INFLIGHT+1)-1:0] outstanding;   // requested, not yet assembled
-  logic [DB-AXI_BITS-1:0] asm_desc;      // beats of the descriptor being assembled
   logic [$clog2(BEATS+1)-1:0] asm_beats;
   logic [DB-1:0] pf[INFLIGHT];
   logic [$clog2(INFLIGHT)-1:0] pf_head, pf_tail;
@@ -72,6 +74,23 @@ module sbe_sequencer #(
            reached(counts[32 +: 16], `SBE_F(d, 2, 15, 0)) && reached(counts[48 +: 16], `SBE_F(d, 2, 31, 16));
   endfunction
 
+  // The descriptor the current beat completes.
+  logic [DB-1:0] whole;
+  if (BEATS == 1) begin : g_one_beat
+    /* verilator lint_off UNUSEDSIGNAL */  // a wider beat's high bits are padding
+    logic [AXI_BITS-1:0] beat_data;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign beat_data = rdata;
+    assign whole = beat_data[DB-1:0];
+  end else begin : g_beats
+    logic [DB-AXI_BITS-1:0] asm_desc;  // the descriptor's earlier beats
+    assign whole = {rdata, asm_desc};
+    // The earlier beats of the descriptor, in order.
+    always_ff @(posedge clk) begin
+      if (rvalid && 32'(asm_beats) != BEATS - 1) asm_desc[32'(asm_beats)*AXI_BITS +: AXI_BITS] <= rdata;
+    end
+  end
+
   logic [3:0] pop;
   always_comb begin
     for (int u = 0; u < 4; u++) begin
@@ -102,15 +121,14 @@ module sbe_sequencer #(
         count[u] <= '0;
       end
     end else begin
-      if (arvalid && arready) fetch_addr <= fetch_addr + `SBE_DESC_BITS / 8;
+      if (arvalid && arready) fetch_addr <= fetch_addr + STRIDE;
       // Assemble beats into the prefetch FIFO.
       if (rvalid) begin
         if (32'(asm_beats) == BEATS - 1) begin
           asm_beats <= '0;
-          pf[pf_tail] <= (BEATS == 1) ? DB'(rdata) : {rdata, asm_desc};
+          pf[pf_tail] <= whole;
           pf_tail <= pf_tail + 1'b1;
         end else begin
-          asm_desc[32'(asm_beats)*AXI_BITS +: AXI_BITS] <= rdata;
           asm_beats <= asm_beats + 1'b1;
         end
       end

@@ -102,7 +102,7 @@ class Compiler {
   void Run() {
     const int64_t N = in_.x.shape[1];
     const int64_t max_descs = EstimateDescriptors(N);
-    p_->desc_base = dram_.Alloc((max_descs + 8) * kDescWords * 4);
+    p_->desc_base = dram_.Alloc((max_descs + 8) * DescStride());
     PlaceWeights();
     for (int64_t first = 0; first < N; first += plan_.batch) {
       // A last, smaller batch runs as it is when the accumulators' slots, sized for the plan's
@@ -118,7 +118,8 @@ class Compiler {
     Emit(/*op=*/0, -1, all, {});
     if (static_cast<int64_t>(descs_.size()) > max_descs + 1) Fail("internal: hw compile: descriptor estimate too low");
     for (size_t i = 0; i < descs_.size(); ++i) {
-      for (int w = 0; w < kDescWords; ++w) dram_.Put<uint32_t>(p_->desc_base, static_cast<int64_t>(i) * kDescWords + w, descs_[i][w]);
+      const int64_t at = p_->desc_base + static_cast<int64_t>(i) * DescStride();
+      for (int w = 0; w < kDescWords; ++w) dram_.Put<uint32_t>(at, w, descs_[i][w]);
     }
     p_->descriptors = static_cast<int64_t>(descs_.size());
     for (int u = 0; u < 4; ++u) p_->unit_ops[u] = counts_[u];
@@ -127,6 +128,10 @@ class Compiler {
 
  private:
   using Desc = std::array<uint32_t, kDescWords>;
+
+  // Bytes from one descriptor to the next: 64, or a beat on a wider port (sbe_sequencer reads
+  // one beat per descriptor there).
+  int64_t DescStride() const { return std::max<int64_t>(kDescWords * 4, beat_); }
 
   int64_t EstimateDescriptors(int64_t N) const {
     const int64_t batches = CeilDiv(N, static_cast<int64_t>(plan_.batch));
@@ -459,8 +464,9 @@ std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan
     return fmt::format("the RTL's tail reads an element's four gate rows from four row PEs; the plan's organization has "
                        "{} row lanes", plan.pe.row_lanes);
   }
-  if (board.dram_port_bits % 64 != 0 || board.dram_port_bits < 64 || board.dram_port_bits > 512) {
-    return fmt::format("board {}: a {}-bit memory port; the RTL takes 64 to 512 bits", board.name, board.dram_port_bits);
+  const int port = board.dram_port_bits;
+  if (port < 64 || port > 1024 || (port & (port - 1)) != 0) {
+    return fmt::format("board {}: a {}-bit memory port; the RTL takes 64, 128, 256, 512 or 1024 bits", board.name, port);
   }
   if (m.shape.hidden_size > 0xFFFF || plan.batch > 0xFFFF) return std::string("sizes beyond 16-bit descriptor fields");
   // The tail's shifters are exact for shifts in [-31, 127] (sbe_cell_datapath.sv).

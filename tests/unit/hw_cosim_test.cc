@@ -104,15 +104,30 @@ TEST(HwCosim, AwkwardShapesUnderEveryCase) {
   }
 }
 
+// The z7045 and vx690t presets' 1024-bit port: a beat holds a whole descriptor (and 64 state
+// words), so the control unit reads one beat per descriptor.
+TEST(HwCosim, WidePortBitExact) {
+  SKIP_WITHOUT_VERILATOR();
+  const LstmShape shape{11, 19, 2, true, true};
+  const LstmModel model = MakeRandomModel(shape, 7, "wide");
+  LstmInput in = RandomLstmInput(shape, 3, 5, 8);
+  in.seq_lens = {3, 1, 2, 3, 2};
+  const hw::CosimRun run = Cosim(model, in, PerStep(0, 2), std::nullopt,
+                                 LoadBoard(std::string(SBE_TEST_DATA_DIR) + "/hw/wide.json"));
+  ExpectBitExact(run);
+  EXPECT_EQ(run.document.at("hw_config").at("parameters").at("AXI_BITS").get<int>(), 1024);
+}
+
 TEST(HwCosim, RefusesWhatItDoesNotRun) {
   const LstmModel model = MakeRandomModel({3, 5, 1, false, true}, 1, "m");
   const LstmInput in = RandomLstmInput(model.shape, 4, 2, 2);
   PlanRequest hoisted = PerStep(0, 0);
   hoisted.input = InputMode::kHoisted;
   EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, in, hoisted); }, "input part per step", "--input per-step"));
-  EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, RandomLstmInput(model.shape, 4, 2, 2), PerStep(0, 0), {},
-                                             LoadBoard("z7045")); },
-                                   "z7045", "1024-bit memory port"));
+  Board odd_port = TinyBoard();
+  odd_port.dram_port_bits = 96;  // AXI data widths are powers of two
+  EXPECT_TRUE(testing::ThrowsError([&] { Cosim(model, in, PerStep(0, 0), {}, odd_port); }, "tiny",
+                                   "96-bit memory port"));
 }
 
 }  // namespace
