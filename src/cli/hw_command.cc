@@ -89,6 +89,15 @@ void WriteFile(const fs::path& path, const std::string& text) {
   if (!f) Fail("--out: cannot write {}", path.string());
 }
 
+// The RTL keeps the x and h parts' partial sums apart (the golden model rounds each on its
+// own); the planner's count has one part, so a plan at the edge of the LUTRAM may not fit.
+void WarnOfAccumulators(const hw::HwConfig& config, const Plan& plan, const Board& board) {
+  if (config.AccumulatorBytes() <= AccumulatorCapacity(board)) return;
+  Warn("plan {}: the RTL's accumulators need {} bytes of distributed RAM (x and h parts, two parities), the "
+       "planner counted {} against the {} it allows the board: the synthesis may not fit (a smaller --batch does)",
+       plan.ToString(), config.AccumulatorBytes(), plan.pe.accumulator_bytes, AccumulatorCapacity(board));
+}
+
 void RunEmit(const EmitArgs& a) {
   const Prepared p = Prepare(a.hw);
   const QuantizedModel q = Calibrate(p.model, p.range ? *p.range : RangeFromSample(p.input.x));
@@ -98,6 +107,7 @@ void RunEmit(const EmitArgs& a) {
   request.steps = static_cast<int>(fixed.x.shape[0]);
   const Plan plan = ChoosePlan(q.shape, p.board, request).best;
   const hw::HwProgram program = hw::Compile(q, plan, p.board, fixed);
+  WarnOfAccumulators(program.config, plan, p.board);
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec) Fail("--out {}: {}", a.out, ec.message());
@@ -205,11 +215,8 @@ void RunSynth(const SynthArgs& a) {
   PlanRequest request = MakePlanRequest(a.choice, steps, model);
   if (!a.choice.input) request.input = InputMode::kPerStep;
   const Plan plan = ChoosePlan(model.shape, board, request).best;
-  LstmInput probe;
-  probe.x = TensorF({steps, 1, model.shape.input_size});
   const QuantizedModel shape_only = Calibrate(model, InputRange{});
-  SaturationCounts counts;
-  if (const auto why = hw::Unsupported(shape_only, plan, QuantizeInput(shape_only, probe, &counts), board)) {
+  if (const auto why = hw::Unsupported(shape_only, plan, board)) {
     Fail("sbe hw: {}", *why);
   }
   const hw::HwConfig config = hw::ConfigFor(model.shape, plan, board, /*shared_sizes=*/false);
@@ -235,6 +242,7 @@ void RunSynth(const SynthArgs& a) {
   if (ec) Fail("--work {}: {}", work, ec.message());
   r.work_dir = work;
   hw::WriteActivationTables(work);  // the ROMs' $readmemh paths are relative to Yosys' folder
+  WarnOfAccumulators(config, plan, board);
   Note(fmt::format("synthesizing sbe_top ({} lanes x {} row PEs) for {} with Yosys: minutes for a large array; log in {}",
        config.lanes, config.row_lanes, part, work));
   const hw::SynthResult result = hw::Synthesize(r);

@@ -450,11 +450,11 @@ nlohmann::json HwConfig::Json() const {
   j["board"] = board;
   for (const auto& [k, v] : Parameters()) j["parameters"][k] = v;
   j["dram"] = {{"bytes_per_cycle", bytes_per_cycle}, {"latency_cycles", latency_cycles}, {"burst_bytes", burst_bytes}};
+  j["accumulator_bytes"] = AccumulatorBytes();
   return j;
 }
 
-std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
-                                       const Board& board) {
+std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const Board& board) {
   if (board.kind != BoardKind::kFpga) return fmt::format("board {}: the RTL is an FPGA design, not a CPU", board.name);
   if (plan.input_hoisted) {
     return std::string("the RTL computes the input part per step; the plan hoists it (plan with --input per-step)");
@@ -521,7 +521,7 @@ HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, boo
 }
 
 HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in) {
-  if (const auto why = Unsupported(m, plan, in, board)) Fail("sbe hw: {}", *why);
+  if (const auto why = Unsupported(m, plan, board)) Fail("sbe hw: {}", *why);
   HwProgram p;
   p.config = ConfigFor(m.shape, plan, board, /*shared_sizes=*/true);
   Compiler compiler(m, plan, board, in, &p);

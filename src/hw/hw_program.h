@@ -38,6 +38,11 @@ struct HwConfig {
   int64_t latency_cycles = 0;
   int64_t burst_bytes = 16;
 
+  // Bytes of the PE array's partial sums: per PE, two parities x two parts (x, h) x slots x
+  // chunks, 32 bits each.
+  int64_t AccumulatorBytes() const {
+    return static_cast<int64_t>(lanes) * row_lanes * 2 * 2 * slots * cpi_max * 4;
+  }
   // name -> value, as Verilator's -G and Yosys' chparam take them.
   std::map<std::string, int64_t> Parameters() const;
   nlohmann::json Json() const;
@@ -69,8 +74,7 @@ struct HwProgram {
 
 // Why this model, input and plan cannot run on the RTL yet, or nullopt: the one-line
 // refusal of `sbe hw emit` (the hoisted input part, ...).
-std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const FixedInput& in,
-                                       const Board& board);
+std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const Board& board);
 
 // The RTL's parameters for this model and plan on `board`, its memories sized for batches up
 // to plan.batch; `shared_sizes` rounds them up to common minimums (co-simulation: one build

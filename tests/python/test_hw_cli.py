@@ -63,6 +63,18 @@ class HwCliTest(unittest.TestCase):
         config = open(os.path.join(d, "sbe_config.svh")).read()
         self.assertIn("`define SBE_LANES", config)
 
+    def test_emit_warns_when_the_rtls_accumulators_outgrow_the_plan(self):
+        # The Arty's batch-10 LRCN plan: the planner counts one part of the partial sums, the
+        # RTL keeps x and h apart (twice the distributed RAM).
+        d = temp_dir(self)
+        r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "1", "--out", d)
+        assert_ok(self, r)
+        self.assertIn("accumulators need 179200 bytes", r.stderr)
+        r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "1", "--batch", "1",
+                    "--out", d)
+        assert_ok(self, r)
+        self.assertNotIn("accumulators need", r.stderr)
+
     def test_refusals_are_one_line(self):
         d = temp_dir(self)
         odd_port = os.path.join(d, "odd_port.json")
