@@ -70,8 +70,7 @@ class HwCliTest(unittest.TestCase):
         r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "1", "--out", d)
         assert_ok(self, r)
         self.assertIn("accumulators need 179200 bytes", r.stderr)
-        r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "1", "--batch", "1",
-                    "--out", d)
+        r = run_sbe("hw", "emit", "--board", TINY, "--model", MODEL, "--steps", "1", "--batch", "1", "--out", d)
         assert_ok(self, r)
         self.assertNotIn("accumulators need", r.stderr)
 
