@@ -13,7 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
   pybind11-dev python3-pybind11 python3-pytest
-  verilator yosys
+  verilator yosys tcl
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include "hw/cosim.h"
 #include "hw/hw_program.h"
 #include "hw/synth.h"
+#include "hw/vivado.h"
 #include "sbe/error.h"
 #include "sbe/formats.h"
 #include "sbe/golden.h"
@@ -112,12 +113,26 @@ void RunEmit(const EmitArgs& a) {
   fs::create_directories(a.out, ec);
   if (ec) Fail("--out {}: {}", a.out, ec.message());
   const fs::path out(a.out);
-  // The top-level configuration: sbe_top's parameters for this board and plan.
+  // The top-level configuration: sbe_top's parameters for this board and plan, its memories
+  // as deep as the plan needs (as synthesis sizes them; co-simulation rounds them up to share
+  // builds, which moves no address of the DRAM image).
+  const hw::HwConfig config = hw::ConfigFor(q.shape, plan, p.board, /*shared_sizes=*/false);
   std::string params;
-  for (const auto& [k, v] : program.config.Parameters()) params += fmt::format("`define SBE_{} {}\n", k, v);
+  for (const auto& [k, v] : config.Parameters()) params += fmt::format("`define SBE_{} {}\n", k, v);
   WriteFile(out / "sbe_config.svh", "// sbe_top's parameters for board " + p.board.name + ", plan " + plan.ToString() +
                                         " (sbe hw emit)\n" + params);
   hw::WriteActivationTables(out.string());
+  // The RTL beside its configuration and the Vivado script, so that the folder is the whole
+  // hand-off to a machine with Vivado.
+  const fs::path rtl = out / "rtl";
+  fs::create_directories(rtl, ec);
+  if (ec) Fail("--out {}: {}", rtl.string(), ec.message());
+  for (const auto& e : fs::directory_iterator(fs::path(hw::HwDir()) / "rtl")) {
+    if (e.path().extension() != ".sv" && e.path().extension() != ".svh") continue;
+    fs::copy_file(e.path(), rtl / e.path().filename(), fs::copy_options::overwrite_existing, ec);
+    if (ec) Fail("--out: cannot write {}: {}", (rtl / e.path().filename()).string(), ec.message());
+  }
+  WriteFile(out / "vivado.tcl", hw::VivadoScript(config, p.board, plan.ToString()));
   {
     std::ofstream f(out / "dram.bin", std::ios::binary);
     f.write(reinterpret_cast<const char*>(program.dram.data()), static_cast<std::streamsize>(program.dram.size()));
@@ -127,11 +142,11 @@ void RunEmit(const EmitArgs& a) {
   j["board"] = p.board.name;
   j["model"] = p.model.name;
   j["plan"] = PlanJson(plan);
-  j["hw_config"] = program.config.Json();
+  j["hw_config"] = config.Json();
   j["desc_base"] = program.desc_base;
   j["descriptors"] = program.descriptors;
   j["dram_bytes"] = program.dram.size();
-  j["files"] = {"sbe_config.svh", "sigmoid.mem", "tanh.mem", "dram.bin", "program.json"};
+  j["files"] = {"sbe_config.svh", "sigmoid.mem", "tanh.mem", "dram.bin", "program.json", "vivado.tcl"};
   WriteFile(out / "program.json", j.dump(2) + "\n");
   if (a.json) {
     PrintJson(j);
@@ -141,7 +156,8 @@ void RunEmit(const EmitArgs& a) {
     std::printf("rtl        %d lanes x %d row PEs, %d-bit AXI; %lld descriptors, %.2f MB of DRAM image\n",
                 program.config.lanes, program.config.row_lanes, program.config.axi_bits,
                 static_cast<long long>(program.descriptors), static_cast<double>(program.dram.size()) * 1e-6);
-    std::printf("wrote      %s/{sbe_config.svh, sigmoid.mem, tanh.mem, dram.bin, program.json}\n", a.out.c_str());
+    std::printf("wrote      %s/{sbe_config.svh, sigmoid.mem, tanh.mem, dram.bin, program.json, vivado.tcl, rtl/}\n",
+                a.out.c_str());
   }
 }
 

@@ -7,7 +7,7 @@ import unittest
 
 import numpy as np
 
-from sbe_test_util import (SBE_REPO, assert_ok, assert_one_line_error, read_npy, run_sbe,
+from sbe_test_util import (SBE_REPO, assert_ok, assert_one_line_error, read_npy, run_command, run_sbe,
                            run_sbe_json, temp_dir)
 
 TINY = os.path.join(SBE_REPO, "tests", "data", "hw", "tiny.json")
@@ -62,6 +62,48 @@ class HwCliTest(unittest.TestCase):
         self.assertEqual(len(lines), 1024)
         config = open(os.path.join(d, "sbe_config.svh")).read()
         self.assertIn("`define SBE_LANES", config)
+
+    def test_emit_writes_a_vivado_script_that_builds_what_it_emitted(self):
+        # No Vivado here: tclsh runs the script with each Vivado command it calls replaced by
+        # one that records its arguments, and the record is checked against the emitted files.
+        d = temp_dir(self)
+        j = run_sbe_json(self, "hw", "emit", "--board", TINY, "--model", MODEL, "--steps", "2", "--out", d, "--json")
+        record = os.path.join(d, "calls.txt")
+        stubs = os.path.join(d, "stubs.tcl")
+        with open(stubs, "w") as f:
+            f.write(f"set record [open {{{record}}} w]\n")
+            for name in ("read_verilog", "read_mem", "synth_design", "create_clock", "opt_design", "place_design",
+                         "phys_opt_design", "route_design", "report_utilization", "report_timing_summary",
+                         "write_checkpoint"):
+                f.write(f"proc {name} args {{ puts $::record [list {name} {{*}}$args] }}\n")
+            f.write("proc get_ports args { return port:[lindex $args 0] }\n")
+            f.write("proc get_timing_paths args { return path }\n")
+            f.write("proc get_property {name object} { return 0.500 }\n")
+            f.write(f"source {{{os.path.join(d, 'vivado.tcl')}}}\nclose $record\n")
+        out = run_command(["tclsh", stubs])
+        assert_ok(self, out)
+        calls = {}
+        for line in open(record).read().splitlines():
+            words = line.split()
+            calls.setdefault(words[0], []).append(words[1:])
+        self.assertIn("read_verilog", calls)
+        sources = [w.strip("{}") for w in calls["read_verilog"][0] if w.strip("{}").endswith(".sv")]
+        self.assertIn("sbe_top.sv", [os.path.basename(s) for s in sources])
+        self.assertEqual(sorted(os.path.basename(s) for s in sources),
+                         sorted(n for n in os.listdir(os.path.join(SBE_REPO, "hw", "rtl")) if n.endswith(".sv")))
+        for path in sources + [w.strip("{}") for w in calls["read_mem"][0]]:
+            self.assertTrue(os.path.isfile(path), path)
+        synth = calls["synth_design"][0]
+        self.assertEqual(synth[synth.index("-top") + 1], "sbe_top")
+        self.assertEqual(synth[synth.index("-part") + 1], "xc7a100tcsg324-1")  # tiny names the xc7a100t
+        generics = dict(synth[i + 1].split("=") for i, w in enumerate(synth) if w == "-generic")
+        self.assertEqual({k: int(v) for k, v in generics.items()}, j["hw_config"]["parameters"])
+        clock = calls["create_clock"][0]
+        self.assertEqual(float(clock[clock.index("-period") + 1]), 10.0)  # tiny's 100 MHz
+        self.assertEqual(clock[-1], "port:clk")
+        for step in ("opt_design", "place_design", "route_design", "report_timing_summary"):
+            self.assertIn(step, calls)
+        self.assertIn("Fmax about 105 MHz", out.stdout)  # 0.5 ns of slack at 10 ns
 
     def test_emit_warns_when_the_rtls_accumulators_outgrow_the_plan(self):
         # The Arty's batch-10 LRCN plan: the planner counts one part of the partial sums, the
