@@ -137,6 +137,8 @@ module sbe_pe_array #(
   // ------------------------------------------------------------ the issuing group
   logic        g_busy;             // a group holds the array
   logic [31:0] g_q;                // its chunk this cycle
+  logic [31:0] g_cpi;              // its chunks: the next descriptor (a hoisted row block's
+                                   // items may be shorter) can start while it still issues
   logic [LANES-1:0] g_mask;
   logic [LL-1:0] g_kmod[LANES];
   logic [31:0] g_waddr[LANES];
@@ -147,7 +149,7 @@ module sbe_pe_array #(
   logic [LL-1:0] g_lane0;          // the first lane: its operand is word 0 of the read
   logic        issue;
   // Back to back: the next group issues in the last chunk's cycle of the one before.
-  assign issue = state == ISSUE && (!g_busy || g_q == d_cpi - 1) && gmask[next_lane];
+  assign issue = state == ISSUE && (!g_busy || g_q == g_cpi - 1) && gmask[next_lane];
   assign busy = state != IDLE || g_busy || pipe_busy;
 
   // Weight reads: bank j at the address of a lane whose column is in it (lanes sharing a
@@ -325,6 +327,7 @@ module sbe_pe_array #(
       if (issue) begin
         g_busy <= 1'b1;
         g_q <= '0;
+        g_cpi <= d_cpi;
         g_mask <= gmask;
         g_part <= d_part;
         g_par <= d_par;
@@ -379,7 +382,7 @@ module sbe_pe_array #(
           g_last <= !more;
         end
       end else if (g_busy) begin
-        if (g_q == d_cpi - 1) g_busy <= 1'b0;
+        if (g_q == g_cpi - 1) g_busy <= 1'b0;
         else g_q <= g_q + 1;
       end
 
@@ -394,7 +397,7 @@ module sbe_pe_array #(
       m_q <= CB'(g_q);
       m_part <= g_part;
       m_par <= g_par;
-      m_last <= g_last && g_q == d_cpi - 1;
+      m_last <= g_last && g_q == g_cpi - 1;
       m_lane0 <= g_lane0;
       if (g_busy && g_q == 0) g_operand <= s_rdata;
       p_valid <= m_valid_any;

@@ -9,6 +9,11 @@
 // Per-sample lengths: `sbe hw emit` orders a batch's samples by decreasing length (as PyTorch's
 // packed sequences do), so the samples whose sequence covers this step's time index are the
 // first `active` of the batch; the others keep h_{t-1} (read beside c) and c.
+//
+// The hoisted input part: a TAIL descriptor marked `drain` moves a group of (step, sample) rows'
+// input-part sums (a W_x row block's elements, the x part of the accumulators) into the
+// input-part memory, one element's four gates a word, instead of running the cell; a TAIL
+// marked `ipart` takes each element's x part from that memory instead of the lanes.
 `include "sbe_desc.svh"
 module sbe_tail #(
     parameter int LANES = 4,
@@ -17,6 +22,7 @@ module sbe_tail #(
     parameter int CPI_MAX = 8,
     parameter int SAW = 14,
     parameter int CAW = 12,
+    parameter int IDEPTH = 2,        // input-part words (4 x 32 bits)
     parameter SIGMOID_FILE = "sigmoid.mem",
     parameter TANH_FILE = "tanh.mem"
 ) (
@@ -68,7 +74,13 @@ module sbe_tail #(
   logic [31:0] d_H, d_B, d_hbase, d_cbase, d_bbase, d_g, d_total, d_hold, d_active;
   logic signed [7:0] d_xs, d_hs;
   logic [4:0]  d_hfrac;
-  logic        d_par;
+  logic        d_par, d_drain, d_ipart;
+  // The input-part memory's word of the element being issued: base + k + b x stride.
+  localparam int IAW = (IDEPTH > 1) ? $clog2(IDEPTH) : 1;
+  logic [31:0] d_istride, e_ik, e_ia;
+  logic [127:0] imem[IDEPTH];
+  logic [127:0] iq;
+  always_ff @(posedge clk) iq <= imem[IAW'(e_ia)];
   // The element being issued: k, b, b mod g, b div g, row 4k as (chunk, PE).
   logic [31:0] e_k, e_b, e_bg, e_slot, e_n;
   logic [31:0] e_chunk0;
@@ -121,10 +133,12 @@ module sbe_tail #(
   logic [31:0] n1;
   logic [LANES*32*4-1:0] ax1, ah1;  // per lane, per gate
   logic [LANES-1:0] mx1, mh1;
+  logic [IAW-1:0] ia1, ia2;
   always_ff @(posedge clk) begin
     v1 <= issuing;
     a1 <= e_b < d_active;
     n1 <= e_n;
+    ia1 <= IAW'(e_ia);
     for (int l = 0; l < LANES; l++) begin
       for (int g = 0; g < 4; g++) begin
         ax1[(l*4 + g)*32 +: 32] <= t_acc_x[(l*R + 32'(gpe[g]))*32 +: 32];
@@ -143,6 +157,7 @@ module sbe_tail #(
   always_ff @(posedge clk) begin
     v2 <= v1;
     a2 <= a1;
+    ia2 <= ia1;
     hold2 <= h_rdata;
     n2 <= n1;
     bias2 <= b_rdata;
@@ -155,7 +170,7 @@ module sbe_tail #(
         if (mx1[l]) sx = sx + $signed(ax1[(l*4 + g)*32 +: 32]);
         if (mh1[l]) sh = sh + $signed(ah1[(l*4 + g)*32 +: 32]);
       end
-      sx2[g*32 +: 32] <= sx;
+      sx2[g*32 +: 32] <= d_ipart ? iq[g*32 +: 32] : sx;
       sh2[g*32 +: 32] <= sh;
     end
   end
@@ -170,7 +185,7 @@ module sbe_tail #(
   logic [2:0]  sat_p;
   logic        sat_c;
   sbe_cell_datapath #(.TAG_BITS(49), .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) datapath (
-      .clk(clk), .in_valid(v2), .in_tag({a2, hold2, n2}), .acc_x(sx2), .acc_h(sh2), .bias(bias2), .c_in(c2),
+      .clk(clk), .in_valid(v2 && !d_drain), .in_tag({a2, hold2, n2}), .acc_x(sx2), .acc_h(sh2), .bias(bias2), .c_in(c2),
       .x_shift(d_xs), .h_shift(d_hs), .h_frac(d_hfrac),
       .out_valid(out_valid), .out_tag({out_active, out_hold, out_n}), .c_out(c_out), .h_out(h_out),
       .sat_preact(sat_p), .sat_cell(sat_c));
@@ -182,9 +197,16 @@ module sbe_tail #(
   assign c_waddr = CAW'(d_cbase + out_n);
   assign c_wdata = c_out;
 
+  // A drained element goes to the input-part memory as its lanes' sums are in.
+  logic drained;
+  assign drained = v2 && d_drain;
+  always_ff @(posedge clk) if (drained) imem[ia2] <= sx2;
+  logic wrote;
+  assign wrote = out_valid || drained;
+
   // The last element written: the parity's accumulators are free (cleared with the count, so
   // the PE array, which waits for the count, never sees them stale).
-  assign t_clear = out_valid && written + 1 == d_total;
+  assign t_clear = wrote && written + 1 == d_total;
 
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -210,6 +232,11 @@ module sbe_tail #(
         d_hfrac <= `SBE_F(desc, 11, 4, 0);
         d_hold <= `SBE_W(desc, 12);
         d_par <= `SBE_F(desc, 13, 0, 0);
+        d_drain <= `SBE_F(desc, 0, 6, 6);
+        d_ipart <= `SBE_F(desc, 0, 7, 7);
+        d_istride <= `SBE_F(desc, 0, 6, 6) ? `SBE_W(desc, 5) : `SBE_W(desc, 3);
+        e_ik <= {8'd0, `SBE_F(desc, 13, 31, 8)};
+        e_ia <= {8'd0, `SBE_F(desc, 13, 31, 8)};
         d_total <= `SBE_W(desc, 14);
         d_active <= `SBE_W(desc, 15);
         e_k <= '0;
@@ -226,6 +253,12 @@ module sbe_tail #(
       if (issuing) begin
         e_n <= e_n + 1;
         issued <= issued + 1;
+        if (e_b + 1 == d_B) begin
+          e_ik <= e_ik + 1;
+          e_ia <= e_ik + 1;
+        end else begin
+          e_ia <= e_ia + d_istride;
+        end
         if (e_b + 1 == d_B) begin
           e_b <= '0;
           e_bg <= '0;
@@ -247,10 +280,10 @@ module sbe_tail #(
           e_bg <= e_bg + 1;
         end
       end
-      if (out_valid) begin
+      if (wrote) begin
         written <= written + 1;
         elems <= elems + 1;
-        if (out_active) begin
+        if (out_valid && out_active) begin
           sat_preacts <= sat_preacts + 32'(sat_p);
           sat_cells <= sat_cells + 32'(sat_c);
         end

@@ -10,6 +10,7 @@ module sbe_top #(
     parameter int SDEPTH = 1024,       // 16-bit state words (x and h, both parities)
     parameter int CDEPTH = 256,        // 32-bit cell-state words
     parameter int BDEPTH = 256,        // 32-bit bias words
+    parameter int IDEPTH = 2,          // hoisted input parts: (step, sample, element) words of 4 x 32 bits
     parameter int SLOTS = 4,
     parameter int CPI_MAX = 8,
     parameter int ADDER_LATENCY = 3,
@@ -294,7 +295,7 @@ module sbe_top #(
       .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear),
       .done_count(pe_done), .busy(pe_busy));
 
-  sbe_tail #(.LANES(LANES), .ROW_LANES(R), .SLOTS(SLOTS), .CPI_MAX(CPI_MAX), .SAW(SAW), .CAW(CAW),
+  sbe_tail #(.LANES(LANES), .ROW_LANES(R), .SLOTS(SLOTS), .CPI_MAX(CPI_MAX), .SAW(SAW), .CAW(CAW), .IDEPTH(IDEPTH),
              .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) tail (
       .clk(clk), .rst(urst), .desc_valid(unit_valid[2]), .desc(unit_desc[2*`SBE_DESC_BITS +: `SBE_DESC_BITS]),
       .desc_ready(unit_ready[2]),

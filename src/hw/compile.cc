@@ -95,7 +95,7 @@ class Compiler {
  public:
   Compiler(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in, HwProgram* p)
       : m_(m), s_(m.shape), plan_(plan), in_(in), p_(p), cfg_(p->config), beat_(cfg_.axi_bits / 8),
-        dram_(beat_), T_(in.x.shape[0]), H_(s_.hidden_size), D_(s_.directions()) {
+        dram_(beat_), T_(in.x.shape[0]), H_(s_.hidden_size), D_(s_.directions()), hoisted_(plan.input_hoisted) {
     (void)board;
   }
 
@@ -136,8 +136,9 @@ class Compiler {
   int64_t EstimateDescriptors(int64_t N) const {
     const int64_t batches = CeilDiv(N, static_cast<int64_t>(plan_.batch));
     const Schedule sched = BuildSchedule(s_, plan_);
-    // Each op is one descriptor but x loads (up to D per step), h stores and the cell's set-up.
-    return batches * (static_cast<int64_t>(sched.ops.size()) + s_.num_cells() * (T_ * (D_ + 2) + 8)) + 8;
+    // Each op is one descriptor (a hoisted group two: its compute and its drain) but x loads (up
+    // to D per step), h stores and the cell's set-up.
+    return batches * (2 * static_cast<int64_t>(sched.ops.size()) + s_.num_cells() * (T_ * (D_ + 2) + 8)) + 8;
   }
 
   // Appends a descriptor of `unit` (-1: END) with its waits; returns its index in the unit.
@@ -175,21 +176,23 @@ class Compiler {
   // word of row_lanes weights) holds at least a beat, so a column is as many bytes as the
   // simulator moves; else one chunk per beat.
   int64_t RowsPerBeat() const { return std::min<int64_t>(beat_ / 2, cfg_.row_lanes); }
-  int64_t ColumnBeats() const { return CeilDiv(s_.GateRows(), RowsPerBeat()); }
+  // A block covers gate rows [r0, r1): all 4H, or a row block of W_x when the input part is
+  // hoisted (its columns then hold only those rows).
+  int64_t ColumnBeats(int64_t rows) const { return CeilDiv(rows, RowsPerBeat()); }
   int64_t RowByte(int64_t row) const { return (row / RowsPerBeat()) * beat_ + (row % RowsPerBeat()) * 2; }
-  int64_t BlockImage(int cell, bool hidden, int64_t c0, int64_t c1) {
-    const auto key = std::make_tuple(cell, hidden, c0, c1);
+  int64_t BlockImage(int cell, bool hidden, int64_t c0, int64_t c1, int64_t r0, int64_t r1) {
+    const auto key = std::make_tuple(cell, hidden, c0, c1, r0);
     if (const auto it = blocks_.find(key); it != blocks_.end()) return it->second;
     const QuantizedCell& w = m_.cells[cell];
     const int layer = cell / D_;
     const int64_t cols = hidden ? H_ : s_.LayerInputSize(layer);
     const std::vector<int16_t>& W = hidden ? w.w_hh : w.w_ih;
-    const int64_t rows = s_.GateRows(), column = ColumnBeats() * beat_;
+    const int64_t column = ColumnBeats(r1 - r0) * beat_;
     const int64_t at = dram_.Alloc((c1 - c0) * column);
     for (int64_t j = c0; j < c1; ++j) {
-      for (int64_t row = 0; row < rows; ++row) {
+      for (int64_t row = r0; row < r1; ++row) {
         const int64_t original = (row % 4) * H_ + row / 4;
-        dram_.Put<int16_t>(at + (j - c0) * column + RowByte(row), 0, W[original * cols + j]);
+        dram_.Put<int16_t>(at + (j - c0) * column + RowByte(row - r0), 0, W[original * cols + j]);
       }
     }
     blocks_[key] = at;
@@ -226,8 +229,8 @@ class Compiler {
     // DRAM: the layer-0 input per time index, (I, B); each layer's output per time index and
     // direction, (H, B); initial and final states per cell.
     const int64_t I0 = s_.input_size;
-    std::vector<int64_t> x0(T_);
-    for (int64_t t = 0; t < T_; ++t) {
+    std::vector<int64_t> x0(hoisted_ ? 0 : T_);
+    for (int64_t t = 0; t < static_cast<int64_t>(x0.size()); ++t) {
       x0[t] = dram_.Alloc(I0 * B * 2);
       for (int64_t b = 0; b < valid; ++b) {
         const int64_t sample = first + out.order[b];
@@ -257,6 +260,7 @@ class Compiler {
     }
     batch_ = &out;
     x0_ = &x0;
+    sched_ = &sched;
     int cell = -1;
     for (const ScheduleOp& op : sched.ops) {
       const int op_cell = op.layer * D_ + op.direction;
@@ -266,13 +270,13 @@ class Compiler {
       }
       if (op.step >= 0 && op.step != step_) {
         step_ = op.step;
-        if (step_ + 1 < T_) LoadX(step_ + 1);
+        if (step_ + 1 < T_ && !hoisted_) LoadX(step_ + 1);
       }
       switch (op.kind) {
         case ScheduleOp::kLoad: LoadBlock(op, cell); break;
         case ScheduleOp::kCompute: Compute(op); break;
         case ScheduleOp::kTail: Tail(op, cell); break;
-        case ScheduleOp::kHoist: Fail("internal: hw compile: a hoisted op"); break;
+        case ScheduleOp::kHoist: Hoist(op); break;
       }
     }
     h0_.clear();
@@ -280,9 +284,11 @@ class Compiler {
     p_->batches.push_back(out);
   }
 
-  // On-chip state words: x parities, then h parities.
+  // On-chip state words: x (two parities of one step, or hoisted every step's, group after
+  // group), then h parities.
   int64_t XBase(int parity) const { return parity * MaxInput() * B_; }
-  int64_t HBase(int parity) const { return 2 * MaxInput() * B_ + parity * H_ * B_; }
+  int64_t XWords() const { return hoisted_ ? s_.input_size * T_ * B_ : 2 * MaxInput() * B_; }
+  int64_t HBase(int parity) const { return XWords() + parity * H_ * B_; }
   int64_t MaxInput() const { return std::max<int64_t>(s_.input_size, D_ * H_); }
   static std::string X(int parity) { return fmt::format("x{}", parity); }
   static std::string Hs(int parity) { return fmt::format("h{}", parity); }
@@ -308,7 +314,35 @@ class Compiler {
                      {{0, 1u << 8}, {3, U(h0_[cell])}, {4, U(Beats(H_ * B_ * 2))}, {5, U(HBase(0))}, {6, U(H_ * B_)}});
     Issue(1, kLoad, {}, {"c"},
           {{0, 2u << 8}, {3, U(c0_[cell])}, {4, U(Beats(H_ * B_ * 4))}, {5, 0}, {6, U(H_ * B_)}});
-    LoadX(0);
+    hoisted_groups_ = 0;
+    if (hoisted_) {
+      LoadAllX();
+    } else {
+      LoadX(0);
+    }
+  }
+
+  // Hoisted (the first layer only: Unsupported): every step's x of the batch in one load, as
+  // the simulator fetches it, laid out for the hoisted groups: group [r0, r1) of the (step,
+  // sample) rows r = step x B + b at word I x r0, column j's rows together, (I, r1 - r0).
+  void LoadAllX() {
+    const int64_t I = s_.input_size, rows = T_ * B_;
+    const int64_t at = dram_.Alloc(I * rows * 2);
+    const int64_t N = in_.x.shape[1];
+    for (const ScheduleOp& op : sched_->ops) {
+      if (op.kind != ScheduleOp::kHoist || op.layer != layer_ || op.direction != dir_ || op.block != 0) continue;
+      const int64_t r0 = op.rows_begin, G = op.rows_end - op.rows_begin;
+      for (int64_t r = op.rows_begin; r < op.rows_end; ++r) {
+        const int64_t time = TimeOf(static_cast<int>(r / B_)), b = r % B_;
+        if (b >= batch_->count) continue;  // a padding sample: zeros
+        const int64_t sample = batch_->first + batch_->order[b];
+        for (int64_t j = 0; j < I; ++j) {
+          dram_.Put<int16_t>(at, I * r0 + j * G + (r - r0), in_.x.ptr()[(time * N + sample) * I + j]);
+        }
+      }
+    }
+    Issue(1, kLoad, {}, {"xall"},
+          {{0, 1u << 8}, {3, U(at)}, {4, U(Beats(I * rows * 2))}, {5, 0}, {6, U(I * rows)}});
   }
 
   // x of step `step` into parity step % 2: the layer-0 input, or the layer below's output at
@@ -330,19 +364,18 @@ class Compiler {
   }
 
   void LoadBlock(const ScheduleOp& op, int cell) {
-    const int64_t at = BlockImage(cell, op.hidden, op.col_begin, op.col_end);
-    const int64_t cols = op.col_end - op.col_begin;
+    const int64_t at = BlockImage(cell, op.hidden, op.col_begin, op.col_end, op.row_begin, op.row_end);
+    const int64_t cols = op.col_end - op.col_begin, rows = op.row_end - op.row_begin;
     slot_load_[op.slot] = Issue(1, kLoad, {}, {Slot(op.slot)},
-                                {{0, 0u << 8}, {3, U(at)}, {4, U(cols * ColumnBeats())},
-                                 {5, U(SlotBase(op.slot))}, {6, U(cfg_.cpi)}, {7, U(ColumnBeats())},
-                                 {8, U(s_.GateRows())}});
+                                {{0, 0u << 8}, {3, U(at)}, {4, U(cols * ColumnBeats(rows))},
+                                 {5, U(SlotBase(op.slot))}, {6, U(CeilDiv(rows, static_cast<int64_t>(cfg_.row_lanes)))},
+                                 {7, U(ColumnBeats(rows))}, {8, U(rows)}});
   }
 
   void Compute(const ScheduleOp& op) {
     const int parity = op.step % 2;
     const int64_t first_column = op.hidden ? s_.LayerInputSize(op.layer) : 0;
     const int64_t lane0 = ((first_column + op.col_begin) * B_) % cfg_.lanes;
-    const int64_t L = cfg_.lanes;
     std::vector<std::string> reads{Slot(op.slot), op.hidden ? Hs(parity) : X(parity)};
     std::vector<std::string> exempt{Slot(op.slot)};
     int64_t tail = kNone;
@@ -351,13 +384,40 @@ class Compiler {
       exempt.push_back(Hs(parity));  // element by element: the tail's progress
     }
     const int64_t base = (op.hidden ? HBase(parity) : XBase(parity)) + op.col_begin * B_;
+    IssueCompute(op.hidden, parity, op.slot, op.col_end - op.col_begin, lane0, base, B_, cfg_.cpi, tail,
+                 op.col_begin * B_, reads, exempt);
+  }
+
+  // A COMPUTE descriptor: `cols` columns from the slot times the operands at `operand` (column
+  // after column, `samples` each: the batch, or a hoisted group's rows), `cpi` chunks an item.
+  void IssueCompute(bool hidden, int parity, int slot, int64_t cols, int64_t lane0, int64_t operand, int64_t samples,
+                    int64_t cpi, int64_t tail, int64_t first_h, const std::vector<std::string>& reads,
+                    const std::vector<std::string>& exempt) {
+    const int64_t L = cfg_.lanes, g = std::gcd(samples, L);
     Issue(2, kCompute, reads, {Acc(parity)},
-          {{0, (op.hidden ? 1u << 4 : 0u) | (static_cast<uint32_t>(parity) << 5)},
-           {3, U(SlotBase(op.slot))}, {4, U(op.col_end - op.col_begin)}, {5, U(lane0)}, {6, U(base)},
-           {7, U(B_)}, {8, U(g_)}, {9, U(cfg_.cpi)}, {10, U(slot_load_.at(op.slot) & 0xFFFF)},
-           {11, U(tail & 0xFFFF)}, {12, U(op.col_begin * B_)}, {13, U(L / B_)}, {14, U(L % B_)},
-           {15, U(((L % B_) / g_) << 16 | (B_ / g_))}},
+          {{0, (hidden ? 1u << 4 : 0u) | (static_cast<uint32_t>(parity) << 5)},
+           {3, U(SlotBase(slot))}, {4, U(cols)}, {5, U(lane0)}, {6, U(operand)},
+           {7, U(samples)}, {8, U(g)}, {9, U(cpi)}, {10, U(slot_load_.at(slot) & 0xFFFF)},
+           {11, U(tail & 0xFFFF)}, {12, U(first_h)}, {13, U(L / samples)}, {14, U(L % samples)},
+           {15, U(((L % samples) / g) << 16 | (samples / g))}},
           exempt);
+  }
+
+  // A hoisted group: a W_x row block times the group's (step, sample) rows into the x part of
+  // the accumulators (parities alternate from group to group), then the tail drains those sums
+  // into the input-part memory, word (r x H + k) for row r and element k, while the array goes
+  // on with the next group.
+  void Hoist(const ScheduleOp& op) {
+    const int parity = static_cast<int>(hoisted_groups_++ % 2);
+    const int64_t I = s_.input_size, r0 = op.rows_begin, G = op.rows_end - op.rows_begin;
+    const int64_t rows = op.row_end - op.row_begin;
+    IssueCompute(false, parity, op.slot, I, 0, I * r0, G, CeilDiv(rows, static_cast<int64_t>(cfg_.row_lanes)), kNone,
+                 0, {Slot(op.slot), "xall"}, {Slot(op.slot)});
+    const int64_t elements = rows / 4, first = r0 * H_ + op.row_begin / 4;
+    Issue(3, kTail, {Acc(parity)}, {"ipart"},
+          {{0, (1u << 6) | (static_cast<uint32_t>(parity) << 5)}, {3, U(elements)}, {4, U(G)}, {5, U(H_)},
+           {8, U(std::gcd(G, static_cast<int64_t>(cfg_.lanes)))}, {13, U(first << 8 | parity)},
+           {14, U(elements * G)}, {15, U(G)}});
   }
 
   void Tail(const ScheduleOp& op, int cell) {
@@ -367,12 +427,15 @@ class Compiler {
     // The samples whose sequence reaches this step's time index: a prefix (Batch's order).
     const int64_t time = TimeOf(op.step);
     const int64_t active = std::count_if(lens_.begin(), lens_.end(), [&](int64_t len) { return len > time; });
-    const int64_t t = Issue(3, kTail, {Acc(parity), fmt::format("bias{}", bias_parity), "c", Hs(parity)},
-                            {Hs(1 - parity), "c"},
-                            {{0, static_cast<uint32_t>(parity) << 5}, {3, U(H_)}, {4, U(B_)}, {5, U(HBase(1 - parity))},
+    // Hoisted, the x part is the input-part memory's, rows step x B + b.
+    std::vector<std::string> reads{Acc(parity), fmt::format("bias{}", bias_parity), "c", Hs(parity)};
+    if (hoisted_) reads.push_back("ipart");
+    const int64_t ipart = hoisted_ ? op.step * B_ * H_ : 0;
+    const int64_t t = Issue(3, kTail, reads, {Hs(1 - parity), "c"},
+                            {{0, (hoisted_ ? 1u << 7 : 0u) | (static_cast<uint32_t>(parity) << 5)}, {3, U(H_)}, {4, U(B_)}, {5, U(HBase(1 - parity))},
                              {6, 0}, {7, U(bias_parity * s_.GateRows())}, {8, U(g_)},
                              {9, static_cast<uint32_t>(datapath.x_shift())}, {10, static_cast<uint32_t>(datapath.h_shift())},
-                             {11, U(datapath.h_format().frac_bits)}, {12, U(HBase(parity))}, {13, U(parity)},
+                             {11, U(datapath.h_format().frac_bits)}, {12, U(HBase(parity))}, {13, U(ipart << 8 | parity)},
                              {14, U(H_ * B_)}, {15, U(active)}});
     tail_of_step_[op.step] = t;
     // h_t to DRAM: the layer's output at this time index and direction (a sample past its
@@ -413,7 +476,7 @@ class Compiler {
   Tracker tracker_;
   std::vector<Desc> descs_;
   std::array<int64_t, 4> counts_{0, 0, 0, 0};
-  std::map<std::tuple<int, bool, int64_t, int64_t>, int64_t> blocks_;
+  std::map<std::tuple<int, bool, int64_t, int64_t, int64_t>, int64_t> blocks_;
   std::vector<int64_t> bias_, h0_, c0_, layer_out_;
   std::vector<int64_t> lens_;  // per position in the batch
   const std::vector<int64_t>* x0_ = nullptr;
@@ -421,19 +484,35 @@ class Compiler {
   int64_t B_ = 1, g_ = 1;
   int layer_ = 0, dir_ = 0, step_ = -1;
   bool reverse_ = false;
+  const bool hoisted_;
+  int64_t hoisted_groups_ = 0;  // of the cell so far: their parities alternate
+  const Schedule* sched_ = nullptr;
   std::vector<int64_t> tail_of_step_;
   std::map<int, int64_t> slot_load_;
   int64_t h0_load_ = -1;
 };
 
-// Words per weight bank a slot takes: its widest block's columns over the lanes, cpi chunks each.
-std::map<int, int64_t> SlotSizes(const Schedule& sched, int lanes, int64_t cpi) {
+// Words per weight bank a slot takes: its largest block's columns over the lanes, each as many
+// chunks as its rows fill.
+std::map<int, int64_t> SlotSizes(const Schedule& sched, int lanes, int row_lanes) {
   std::map<int, int64_t> size;
   for (const ScheduleOp& op : sched.ops) {
     if (op.kind != ScheduleOp::kLoad) continue;
+    const int64_t cpi = CeilDiv(op.row_end - op.row_begin, static_cast<int64_t>(row_lanes));
     size[op.slot] = std::max(size[op.slot], CeilDiv(op.col_end - op.col_begin, static_cast<int64_t>(lanes)) * cpi);
   }
   return size;
+}
+
+// Hoisted: the sizes of the (step, sample) row groups (two at most: the schedule splits evenly).
+std::vector<int64_t> HoistGroupSizes(const Schedule& sched) {
+  std::vector<int64_t> sizes;
+  for (const ScheduleOp& op : sched.ops) {
+    if (op.kind != ScheduleOp::kHoist) continue;
+    const int64_t g = op.rows_end - op.rows_begin;
+    if (std::find(sizes.begin(), sizes.end(), g) == sizes.end()) sizes.push_back(g);
+  }
+  return sizes;
 }
 
 }  // namespace
@@ -441,7 +520,7 @@ std::map<int, int64_t> SlotSizes(const Schedule& sched, int lanes, int64_t cpi) 
 std::map<std::string, int64_t> HwConfig::Parameters() const {
   return {{"AXI_BITS", axi_bits},       {"LANES", lanes},           {"ROW_LANES", row_lanes},
           {"WDEPTH", wdepth},           {"SDEPTH", sdepth},         {"CDEPTH", cdepth},
-          {"BDEPTH", bdepth},           {"SLOTS", slots},           {"CPI_MAX", cpi_max},
+          {"BDEPTH", bdepth},           {"IDEPTH", idepth},         {"SLOTS", slots},           {"CPI_MAX", cpi_max},
           {"ADDER_LATENCY", adder_latency}, {"STATE_BANKS", state_banks}, {"CELL_BANKS", cell_banks}};
 }
 
@@ -456,8 +535,16 @@ nlohmann::json HwConfig::Json() const {
 
 std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const Board& board) {
   if (board.kind != BoardKind::kFpga) return fmt::format("board {}: the RTL is an FPGA design, not a CPU", board.name);
-  if (plan.input_hoisted) {
-    return std::string("the RTL computes the input part per step; the plan hoists it (plan with --input per-step)");
+  if (plan.input_hoisted && m.shape.num_layers > 1) {
+    return fmt::format("the RTL hoists the input part of a single layer (its x from DRAM as the input); the plan "
+                       "hoists it in a stack of {} layers (plan with --input-part per-step)", m.shape.num_layers);
+  }
+  if (plan.input_hoisted && plan.pe.row_lanes % 4 != 0) {
+    return fmt::format("the RTL drains a hoisted row block's elements four gate rows at a time; the plan's "
+                       "organization has {} row lanes (plan with --input-part per-step)", plan.pe.row_lanes);
+  }
+  if (plan.input_hoisted && static_cast<int64_t>(plan.steps) * plan.batch * m.shape.hidden_size >= (1 << 24)) {
+    return std::string("the hoisted input parts of steps x batch x hidden beyond the 24-bit descriptor field");
   }
   if (!plan.block_batch) return std::string("the RTL runs block-batch schedules only (not --non-block-batch)");
   if (plan.pe.row_lanes < 4) {
@@ -493,16 +580,21 @@ HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, boo
   c.cpi = CeilDiv(s.GateRows(), static_cast<int64_t>(c.row_lanes));
   c.cpi_max = static_cast<int>(c.cpi);
   c.adder_latency = std::max(1, board.adder_latency);
-  c.slots = static_cast<int>(SamplesPerLane(plan.batch, c.lanes));
   const Schedule sched = BuildSchedule(s, plan);
+  int64_t slots = SamplesPerLane(plan.batch, c.lanes);
+  for (int64_t g : HoistGroupSizes(sched)) slots = std::max(slots, SamplesPerLane(g, c.lanes));
+  c.slots = static_cast<int>(slots);
   int64_t words = 0;
-  for (const auto& [slot, size] : SlotSizes(sched, c.lanes, c.cpi)) words += size;
+  for (const auto& [slot, size] : SlotSizes(sched, c.lanes, c.row_lanes)) words += size;
   c.wdepth = NextPow2(std::max<int64_t>(words, 2));
   const int64_t beat_words = c.axi_bits / 16;
   c.state_banks = static_cast<int>(NextPow2(std::max<int64_t>(c.lanes, beat_words)));
   c.cell_banks = static_cast<int>(NextPow2(std::max<int64_t>(4, c.axi_bits / 32)));
   const int64_t max_input = std::max<int64_t>(s.input_size, s.directions() * s.hidden_size);
-  c.sdepth = NextPow2(std::max<int64_t>(2 * (max_input + s.hidden_size) * plan.batch, c.state_banks * 2));
+  const int64_t x_words = plan.input_hoisted ? static_cast<int64_t>(plan.steps) * plan.batch * s.input_size
+                                             : 2 * max_input * plan.batch;
+  c.sdepth = NextPow2(std::max<int64_t>(x_words + 2 * s.hidden_size * plan.batch, c.state_banks * 2));
+  c.idepth = plan.input_hoisted ? static_cast<int64_t>(plan.steps) * plan.batch * s.hidden_size : 2;
   c.cdepth = NextPow2(std::max<int64_t>(s.hidden_size * plan.batch, c.cell_banks * 2));
   c.bdepth = NextPow2(std::max<int64_t>(2 * s.GateRows(), c.cell_banks * 2));
   if (shared_sizes) {
@@ -513,6 +605,7 @@ HwConfig ConfigFor(const LstmShape& s, const Plan& plan, const Board& board, boo
     c.sdepth = std::max<int64_t>(c.sdepth, 4096);
     c.cdepth = std::max<int64_t>(c.cdepth, 1024);
     c.bdepth = std::max<int64_t>(c.bdepth, 1024);
+    c.idepth = std::max<int64_t>(NextPow2(c.idepth), 1024);
   }
   c.bytes_per_cycle = std::min(board.dram_gbs * 1e9 / (board.clock_mhz * 1e6), board.dram_port_bits / 8.0);
   c.latency_cycles = static_cast<int64_t>(std::ceil(board.dram_latency_ns * board.clock_mhz * 1e-3));
@@ -527,7 +620,7 @@ HwProgram Compile(const QuantizedModel& m, const Plan& plan, const Board& board,
   Compiler compiler(m, plan, board, in, &p);
   const Schedule sched = BuildSchedule(m.shape, plan);
   int64_t base = 0;
-  for (const auto& [slot, size] : SlotSizes(sched, p.config.lanes, p.config.cpi)) {
+  for (const auto& [slot, size] : SlotSizes(sched, p.config.lanes, p.config.row_lanes)) {
     compiler.slot_base_[slot] = base;
     base += size;
   }

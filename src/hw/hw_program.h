@@ -31,6 +31,7 @@ struct HwConfig {
   int64_t sdepth = 1;      // 16-bit state words (x and h, two parities each)
   int64_t cdepth = 1;      // 32-bit cell words
   int64_t bdepth = 1;      // 32-bit bias words (two cells' worth)
+  int64_t idepth = 2;      // hoisted input parts: (step, sample, element) words of four gates
   int state_banks = 1, cell_banks = 4;
   // The DRAM channel as the simulator models it (sim/dram_channel), for the co-simulation's
   // memory model.
@@ -39,7 +40,7 @@ struct HwConfig {
   int64_t burst_bytes = 16;
 
   // Bytes of the PE array's partial sums: per PE, two parities x two parts (x, h) x slots x
-  // chunks, 32 bits each.
+  // chunks, 32 bits each (slots: the batch's, or a hoisted group's rows if more).
   int64_t AccumulatorBytes() const {
     return static_cast<int64_t>(lanes) * row_lanes * 2 * 2 * slots * cpi_max * 4;
   }
@@ -73,7 +74,7 @@ struct HwProgram {
 };
 
 // Why this model, input and plan cannot run on the RTL yet, or nullopt: the one-line
-// refusal of `sbe hw emit` (the hoisted input part, ...).
+// refusal of `sbe hw emit` (the hoisted input part of a stack, ...).
 std::optional<std::string> Unsupported(const QuantizedModel& m, const Plan& plan, const Board& board);
 
 // The RTL's parameters for this model and plan on `board`, its memories sized for batches up

@@ -126,7 +126,7 @@ class HwCliTest(unittest.TestCase):
             json.dump(board, f)
         cases = [
             (("hw", "cosim", "--board", TINY, "--model", MODEL, "--steps", "3", "--samples", "2",
-              "--input-part", "hoisted"), ("input part per step",)),
+              "--input-part", "hoisted"), ("single layer", "stack of 2 layers")),
             (("hw", "emit", "--board", odd_port, "--model", "lrcn", "--out", d), ("96-bit memory port",)),
             (("hw", "cosim", "--board", "cpu", "--model", MODEL), ("--board",)),
             (("hw", "cosim", "--board", TINY, "--model", MODEL, "--vcd", "a.vcd", "--fst", "a.fst"),
