@@ -91,6 +91,36 @@ class Tracker {
   std::map<std::string, Use> uses_;
 };
 
+// The schedule's ops in the order their descriptors go into the stream. The units take their
+// descriptors in order from FIFOs a few deep, so a hoisted row block's load must come before
+// the groups of the block ahead of it (as many as the rows make), or the control unit would
+// reach it only once the compute and tail FIFOs have drained that far: each row block's load
+// follows the first group of the block before, which frees its slot. (The simulator starts a
+// load once its slot is free, whatever comes between.)
+std::vector<const ScheduleOp*> StreamOrder(const Schedule& sched) {
+  const std::vector<ScheduleOp>& ops = sched.ops;
+  std::vector<const ScheduleOp*> order;
+  std::vector<bool> moved(ops.size(), false);
+  auto same_cell = [](const ScheduleOp& a, const ScheduleOp& b) { return a.layer == b.layer && a.direction == b.direction; };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (moved[i]) continue;
+    const ScheduleOp& op = ops[i];
+    order.push_back(&op);
+    const bool first_group = op.kind == ScheduleOp::kHoist &&
+                             !(i > 0 && ops[i - 1].kind == ScheduleOp::kHoist && ops[i - 1].block == op.block);
+    if (!first_group) continue;
+    for (size_t j = i + 1; j < ops.size() && same_cell(ops[j], op); ++j) {
+      const ScheduleOp& next = ops[j];
+      if (next.kind == ScheduleOp::kLoad && !next.hidden && next.step < 0 && next.block == op.block + 1) {
+        order.push_back(&next);
+        moved[j] = true;
+        break;
+      }
+    }
+  }
+  return order;
+}
+
 class Compiler {
  public:
   Compiler(const QuantizedModel& m, const Plan& plan, const Board& board, const FixedInput& in, HwProgram* p)
@@ -262,7 +292,8 @@ class Compiler {
     x0_ = &x0;
     sched_ = &sched;
     int cell = -1;
-    for (const ScheduleOp& op : sched.ops) {
+    for (const ScheduleOp* op_in_stream : StreamOrder(sched)) {
+      const ScheduleOp& op = *op_in_stream;
       const int op_cell = op.layer * D_ + op.direction;
       if (op_cell != cell) {
         cell = op_cell;
