@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "common/int_math.h"
 #include "sbe/error.h"
 #include "sbe/simulator.h"
 #include "sim/dram_channel.h"
@@ -63,7 +64,8 @@ class Controller {
       : m_(m), board_(board), plan_(plan), opt_(opt), r_(result), dram_(board),
         // Partial-sum sets: the batch's samples, then the hoisted input part's (step, sample) rows.
         pe_(board, plan.pe, plan.batch * (1 + in.x.shape[0])),
-        tail_(board, m.shape.hidden_size), word_(board.word_bits / 8), T_(in.x.shape[0]) {
+        tail_(board, m.shape.hidden_size), word_(board.word_bits / 8),
+        beat_(std::max(1, board.dram_port_bits / 8)), T_(in.x.shape[0]) {
     if (opt.compute_values) datapath_.emplace(m, in, plan.input_hoisted, &r_->saturation);
     // Each time index of each layer's output: when it is in DRAM (for the next layer's x).
     written_.assign(m.shape.num_layers, std::vector<int64_t>(T_, 0));
@@ -178,8 +180,10 @@ class Controller {
   }
 
   void Load(const ScheduleOp& op) {
-    // Blocks are column-major: a column of the block's rows after another.
-    const int64_t column_bytes = (op.row_end - op.row_begin) * word_;
+    // Blocks are column-major: a column of the block's rows after another, each from a beat of
+    // the memory port (the RTL's DRAM layout, docs/HARDWARE.md: a column's last beat is padded,
+    // which a hoisted row block of a few chunks makes a large share of its bytes).
+    const int64_t column_bytes = CeilDiv((op.row_end - op.row_begin) * word_, beat_) * beat_;
     const int64_t bytes = column_bytes * (op.col_end - op.col_begin);
     // A slot is refilled once the last computation reading it is done (ping-pong).
     const DramChannel::Transfer t = dram_.Read(slot_free_[op.slot], bytes);
@@ -317,7 +321,7 @@ class Controller {
   PeArray pe_;
   TailUnit tail_;
   std::optional<SimDatapath> datapath_;
-  const int64_t word_, T_;
+  const int64_t word_, beat_, T_;
   int64_t reduction_ = 0;  // the depth of the lanes' adder tree, for the batch being run
 
   std::map<int, Slot> slots_;
