@@ -95,8 +95,9 @@ class Tracker {
 // descriptors in order from FIFOs a few deep, so a hoisted row block's load must come before
 // the groups of the block ahead of it (as many as the rows make), or the control unit would
 // reach it only once the compute and tail FIFOs have drained that far: each row block's load
-// follows the first group of the block before, which frees its slot. (The simulator starts a
-// load once its slot is free, whatever comes between.)
+// follows the first group of the block before, which frees its slot, and W_h's resident blocks
+// follow the last row block's load. (The simulator starts a load once its slot is free,
+// whatever comes between.)
 std::vector<const ScheduleOp*> StreamOrder(const Schedule& sched) {
   const std::vector<ScheduleOp>& ops = sched.ops;
   std::vector<const ScheduleOp*> order;
@@ -112,8 +113,12 @@ std::vector<const ScheduleOp*> StreamOrder(const Schedule& sched) {
     for (size_t j = i + 1; j < ops.size() && same_cell(ops[j], op); ++j) {
       const ScheduleOp& next = ops[j];
       if (next.kind == ScheduleOp::kLoad && !next.hidden && next.step < 0 && next.block == op.block + 1) {
-        order.push_back(&next);
-        moved[j] = true;
+        // With it, the loads right behind it: W_h's resident blocks after the last row block.
+        for (size_t k = j; k < ops.size() && same_cell(ops[k], op) && ops[k].kind == ScheduleOp::kLoad && ops[k].step < 0;
+             ++k) {
+          order.push_back(&ops[k]);
+          moved[k] = true;
+        }
         break;
       }
     }
