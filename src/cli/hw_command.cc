@@ -60,8 +60,8 @@ Prepared Prepare(const HwArgs& a) {
   const int steps = in ? static_cast<int>(in->steps()) : static_cast<int>(a.in.steps.value_or(p.model.default_steps));
   if (steps < 1) Fail("--steps: {} does not say its sequence length; give --steps or --input", a.model);
   p.request = MakePlanRequest(a.choice, steps, p.model);
-  // The RTL computes the input part per step: plan it so unless asked otherwise (and then
-  // emit says why not).
+  // The input part per step unless asked otherwise: the RTL hoists it for single layers only
+  // (for a stack, emit says so), and the study's figures (docs/HARDWARE.md) are per step.
   if (!a.choice.input) p.request.input = InputMode::kPerStep;
   if (!in) {
     InputArgs random = a.in;
