@@ -51,6 +51,30 @@ void ExpectBitExact(const hw::CosimRun& run) {
   EXPECT_GT(j.at("sim_cycles").get<int64_t>(), 0);
 }
 
+// A random model and input of each shape co-simulated with W_h in `blocks` blocks (1, 2, 3:
+// the paper's cases) at `batch` (0: the planner's): bit-exact, in the plan asked for.
+struct RandomCase {
+  LstmShape shape;
+  int steps, samples, batch, blocks;
+  std::vector<int64_t> lens = {};
+};
+void ExpectBitExact(const std::vector<RandomCase>& cases, InputMode input, uint64_t seed) {
+  for (const RandomCase& c : cases) {
+    SCOPED_TRACE(fmt::format("{} T{} N{} batch {} blocks {} lengths [{}] input {}", c.shape.ToString(), c.steps,
+                             c.samples, c.batch, c.blocks, fmt::join(c.lens, ","), InputModeName(input)));
+    const LstmModel model = MakeRandomModel(c.shape, seed, "awkward");
+    LstmInput in = RandomLstmInput(c.shape, c.steps, c.samples, seed + 100);
+    in.seq_lens = c.lens;
+    PlanRequest plan = PerStep(c.batch, c.blocks);
+    plan.input = input;
+    const hw::CosimRun run = Cosim(model, in, plan);
+    ExpectBitExact(run);
+    EXPECT_EQ(run.document.at("plan").at("input").get<std::string>(), InputModeName(input));
+    EXPECT_EQ(run.document.at("plan").at("case").get<int>(), c.blocks == 1 ? 1 : c.blocks == 2 ? 2 : 3);
+    ++seed;
+  }
+}
+
 TEST(HwCosim, GoldenFixturesBitExact) {
   SKIP_WITHOUT_VERILATOR();
   int ran = 0;
@@ -72,36 +96,21 @@ TEST(HwCosim, GoldenFixturesBitExact) {
 // ping-pong blocks (case 2) and streamed in three (case 3). Some with per-sample lengths.
 TEST(HwCosim, AwkwardShapesUnderEveryCase) {
   SKIP_WITHOUT_VERILATOR();
-  struct Case {
-    LstmShape shape;
-    int steps, samples, batch, blocks;
-    std::vector<int64_t> lens = {};
-  };
-  const std::vector<Case> cases = {
-      {{1, 1, 1, false, true}, 3, 1, 0, 1},
-      {{3, 5, 1, false, true}, 2, 3, 3, 1},
-      {{13, 7, 1, false, true}, 3, 7, 4, 2},
-      {{5, 31, 1, false, false}, 3, 5, 2, 3},
-      {{7, 13, 2, true, true}, 3, 7, 4, 2},
-      {{2, 17, 3, false, true, /*reverse=*/true}, 2, 5, 0, 3},
-      // Lengths in no order, across two batches (the last smaller), bidirectional: each
-      // batch reordered longest first, the reverse direction starting at each sample's end.
-      {{3, 11, 2, true, true}, 5, 7, 4, 2, {2, 5, 1, 4, 5, 3, 1}},
-      {{5, 7, 1, false, true, /*reverse=*/true}, 4, 3, 0, 3, {3, 4, 1}},
-      {{1, 3, 1, false, false}, 6, 5, 0, 1, {6, 2, 6, 1, 3}},
-  };
-  uint64_t seed = 1;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(fmt::format("{} T{} N{} batch {} blocks {} lengths [{}]", c.shape.ToString(), c.steps, c.samples,
-                             c.batch, c.blocks, fmt::join(c.lens, ",")));
-    const LstmModel model = MakeRandomModel(c.shape, seed, "awkward");
-    LstmInput in = RandomLstmInput(c.shape, c.steps, c.samples, seed + 100);
-    in.seq_lens = c.lens;
-    const hw::CosimRun run = Cosim(model, in, PerStep(c.batch, c.blocks));
-    ExpectBitExact(run);
-    EXPECT_EQ(run.document.at("plan").at("case").get<int>(), c.blocks == 1 ? 1 : c.blocks == 2 ? 2 : 3);
-    ++seed;
-  }
+  ExpectBitExact({
+                     {{1, 1, 1, false, true}, 3, 1, 0, 1},
+                     {{3, 5, 1, false, true}, 2, 3, 3, 1},
+                     {{13, 7, 1, false, true}, 3, 7, 4, 2},
+                     {{5, 31, 1, false, false}, 3, 5, 2, 3},
+                     {{7, 13, 2, true, true}, 3, 7, 4, 2},
+                     {{2, 17, 3, false, true, /*reverse=*/true}, 2, 5, 0, 3},
+                     // Lengths in no order, across two batches (the last smaller), bidirectional:
+                     // each batch reordered longest first, the reverse direction starting at each
+                     // sample's end.
+                     {{3, 11, 2, true, true}, 5, 7, 4, 2, {2, 5, 1, 4, 5, 3, 1}},
+                     {{5, 7, 1, false, true, /*reverse=*/true}, 4, 3, 0, 3, {3, 4, 1}},
+                     {{1, 3, 1, false, false}, 6, 5, 0, 1, {6, 2, 6, 1, 3}},
+                 },
+                 InputMode::kPerStep, 1);
 }
 
 PlanRequest Hoisted(int batch, int blocks) {
@@ -128,31 +137,14 @@ TEST(HwCosim, HoistedInputPartBitExact) {
     ++ran;
   }
   EXPECT_GE(ran, 3);
-  struct Case {
-    LstmShape shape;
-    int steps, samples, batch, blocks;
-    std::vector<int64_t> lens = {};
-  };
-  const std::vector<Case> cases = {
-      {{1, 1, 1, false, true}, 3, 1, 0, 1},
-      {{13, 7, 1, false, true}, 3, 7, 4, 2},
-      {{5, 31, 1, false, false}, 2, 5, 2, 3},
-      {{7, 13, 1, true, true}, 3, 3, 0, 2, {1, 3, 2}},
-      {{11, 5, 1, false, true, /*reverse=*/true}, 4, 7, 3, 1, {4, 1, 3, 2, 4, 1, 2}},
-  };
-  uint64_t seed = 40;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(fmt::format("{} T{} N{} batch {} blocks {} lengths [{}]", c.shape.ToString(), c.steps, c.samples,
-                             c.batch, c.blocks, fmt::join(c.lens, ",")));
-    const LstmModel model = MakeRandomModel(c.shape, seed, "hoisted");
-    LstmInput in = RandomLstmInput(c.shape, c.steps, c.samples, seed + 100);
-    in.seq_lens = c.lens;
-    const hw::CosimRun run = Cosim(model, in, Hoisted(c.batch, c.blocks));
-    ExpectBitExact(run);
-    EXPECT_EQ(run.document.at("plan").at("input").get<std::string>(), "hoisted");
-    EXPECT_EQ(run.document.at("plan").at("case").get<int>(), c.blocks == 1 ? 1 : c.blocks == 2 ? 2 : 3);
-    ++seed;
-  }
+  ExpectBitExact({
+                     {{1, 1, 1, false, true}, 3, 1, 0, 1},
+                     {{13, 7, 1, false, true}, 3, 7, 4, 2},
+                     {{5, 31, 1, false, false}, 2, 5, 2, 3},
+                     {{7, 13, 1, true, true}, 3, 3, 0, 2, {1, 3, 2}},
+                     {{11, 5, 1, false, true, /*reverse=*/true}, 4, 7, 3, 1, {4, 1, 3, 2, 4, 1, 2}},
+                 },
+                 InputMode::kHoisted, 40);
 }
 
 // The z7045 and vx690t presets' 1024-bit port: a beat holds a whole descriptor (and 64 state
