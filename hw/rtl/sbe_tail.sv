@@ -134,16 +134,38 @@ module sbe_tail #(
   logic [LANES*32*4-1:0] ax1, ah1;  // per lane, per gate
   logic [LANES-1:0] mx1, mh1;
   logic [IAW-1:0] ia1, ia2;
+  // Each lane's four gate rows of the element. When ROW_LANES is a multiple of four they are
+  // one aligned quad of row PEs (row 4k starts at a multiple of four): a mux over the R / 4
+  // quads, where any four row PEs would take four R-way muxes (and Yosys an hour to map them
+  // at R = 224).
+  logic [LANES*32*4-1:0] gx, gh;
+  always_comb begin
+    for (int l = 0; l < LANES; l++) begin
+      if (R % 4 == 0) begin
+        gx[l*128 +: 128] = '0;
+        gh[l*128 +: 128] = '0;
+        for (int q = 0; q < R / 4; q++) begin
+          if (32'(e_pe0) == 4 * q) begin
+            gx[l*128 +: 128] = t_acc_x[(l*R + 4*q)*32 +: 128];
+            gh[l*128 +: 128] = t_acc_h[(l*R + 4*q)*32 +: 128];
+          end
+        end
+      end else begin
+        for (int g = 0; g < 4; g++) begin
+          gx[(l*4 + g)*32 +: 32] = t_acc_x[(l*R + 32'(gpe[g]))*32 +: 32];
+          gh[(l*4 + g)*32 +: 32] = t_acc_h[(l*R + 32'(gpe[g]))*32 +: 32];
+        end
+      end
+    end
+  end
   always_ff @(posedge clk) begin
     v1 <= issuing;
     a1 <= e_b < d_active;
     n1 <= e_n;
     ia1 <= IAW'(e_ia);
+    ax1 <= gx;
+    ah1 <= gh;
     for (int l = 0; l < LANES; l++) begin
-      for (int g = 0; g < 4; g++) begin
-        ax1[(l*4 + g)*32 +: 32] <= t_acc_x[(l*R + 32'(gpe[g]))*32 +: 32];
-        ah1[(l*4 + g)*32 +: 32] <= t_acc_h[(l*R + 32'(gpe[g]))*32 +: 32];
-      end
       // Lane l holds sample b's sums when l = b (mod g) and an item touched them.
       mx1[l] <= lres[l*(LL+1) +: LL+1] == (LL+1)'(e_bg) && t_touched_x[l*SLOTS + 32'(SB'(e_slot))];
       mh1[l] <= lres[l*(LL+1) +: LL+1] == (LL+1)'(e_bg) && t_touched_h[l*SLOTS + 32'(SB'(e_slot))];
