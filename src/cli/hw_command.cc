@@ -308,7 +308,7 @@ void AddHwCommand(CLI::App& app) {
   AddHwOptions(e, &emit->hw);
   e->add_option("--out", emit->out, "Folder to write into")->required();
   e->add_flag("--json", emit->json, "Print one JSON object on stdout");
-  e->footer(Examples({"sbe hw emit --board arty-a7-100t --model lrcn --out build-arty",
+  e->footer(Examples({"sbe hw emit --board arty-a7-100t --model lrcn --out build-arty   # then vivado.tcl there",
                       "sbe hw emit --board z7045 --model deepbench-512 --batch 4 --samples 8 --out z7045 --json"}));
   e->callback([emit] { RunEmit(*emit); });
 
@@ -321,6 +321,7 @@ void AddHwCommand(CLI::App& app) {
   c->add_flag("--json", cosim->json, "Print one JSON object on stdout");
   c->footer(Examples({"sbe hw cosim --model deepbench-256 --steps 3 --samples 2",
                       "sbe hw cosim --board arty-a7-100t --model lrcn --steps 2 --json",
+                      "sbe hw cosim --model lrcn --steps 4 --batch 1 --input-part hoisted   # W_x once, all steps",
                       "sbe hw cosim --model my.onnx --input x.npy --output y.npy --fst run.fst"}));
   c->callback([cosim] { RunCosim(*cosim); });
   auto synth = std::make_shared<SynthArgs>();
