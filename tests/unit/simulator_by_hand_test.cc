@@ -43,12 +43,14 @@ Board TwoPeBoard(int adder) {
 
 // `lanes` (0: the planner's choice) overrides the PE organisation: 1 lane of 2 row PEs (an item
 // takes 4 rows / 2 = 2 cycles) or 2 lanes of 1 (4 cycles).
-SimResult SimulateTiny(int64_t steps, int64_t batch, Architecture arch, int adder, int64_t lanes = 0) {
+SimResult SimulateTiny(int64_t steps, int64_t batch, Architecture arch, int adder, int64_t lanes = 0,
+                       int port_bits = 64) {
   const LstmModel m = MakeRandomModel({1, 1, 1, false, true}, 5, "tiny");
   const QuantizedModel q = Calibrate(m, InputRange{});
   FixedInput x;
   x.x = Tensor<int16_t>({steps, batch, 1}, 100);
-  const Board board = TwoPeBoard(adder);
+  Board board = TwoPeBoard(adder);
+  board.dram_port_bits = port_bits;
   std::string why;
   auto plan = EvaluatePlan(q.shape, board, static_cast<int>(batch), 1, static_cast<int>(steps), true, &why);
   if (!plan) throw Error(why);
@@ -90,6 +92,16 @@ TEST(SimulatorByHand, OneStepOneSample) {
   EXPECT_EQ(r.macs, 8);
   EXPECT_EQ(r.dram_read_bytes, 2 + 8 + 8);
   EXPECT_EQ(r.dram_write_bytes, 2 + 6);
+}
+
+// A 128-bit port: each weight column starts on a 16-byte beat, as the RTL lays weights out in
+// DRAM, so a column of four 16-bit rows (8 bytes) takes a whole beat: W_h and W_x read 16 bytes
+// each (two bursts) where the 64-bit port above reads 8, and the array waits longer for them.
+TEST(SimulatorByHand, AWeightColumnTakesWholeBeats) {
+  const SimResult r = SimulateTiny(1, 1, Architecture::kStallFree, 2, 0, 128);
+  EXPECT_EQ(r.dram_read_bytes, 2 + 16 + 16);
+  EXPECT_GT(r.stalls.weights, 5);
+  EXPECT_GT(r.cycles, 20);
 }
 
 TEST(SimulatorByHand, TwoStepsTwoSamplesInterleaved) {
