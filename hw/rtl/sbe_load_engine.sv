@@ -106,6 +106,10 @@ module sbe_load_engine #(
                                (d_target == `SBE_TGT_STATE ? s_grant : c_grant));
   assign d_take = rvalid && rready;
 
+  // Rows of the column still to come, as many as a beat can carry: one subtraction for every
+  // row PE's mask.
+  logic [31:0] d_left;
+  assign d_left = (d_rows - d_r0 < S) ? d_rows - d_r0 : S;
   always_comb begin
     w_we = d_take && d_target == `SBE_TGT_WEIGHTS;
     w_bank = d_kmod;
@@ -114,12 +118,19 @@ module sbe_load_engine #(
     w_next = '0;
     w_data = '0;
     for (int p = 0; p < ROW_LANES; p++) begin
-      logic [31:0] i;  // the beat's word that lands in row PE p
-      i = (p >= 32'(d_pe0)) ? p - 32'(d_pe0) : p + ROW_LANES - 32'(d_pe0);
-      if (i < S && d_r0 + i < d_rows) begin
-        w_mask[p] = 1'b1;
-        w_next[p] = p < 32'(d_pe0);
-        w_data[p*16 +: 16] = rdata[i[$clog2(BW)-1:0]*16 +: 16];
+      if (ROW_LANES % S == 0) begin
+        // A beat's first row PE is always a multiple of S and the beat never wraps into the
+        // next chunk: row PE p takes word p mod S, a wire, not a mux over the beat.
+        if (32'(d_pe0) == (p / S) * S && 32'(p % S) < d_left) w_mask[p] = 1'b1;
+        w_data[p*16 +: 16] = rdata[(p % S)*16 +: 16];
+      end else begin
+        logic [RB:0] i;  // the beat's word that lands in row PE p
+        i = (p >= 32'(d_pe0)) ? (RB+1)'(p) - (RB+1)'(d_pe0) : (RB+1)'(p + ROW_LANES) - (RB+1)'(d_pe0);
+        if (32'(i) < d_left) begin
+          w_mask[p] = 1'b1;
+          w_next[p] = p < 32'(d_pe0);
+          w_data[p*16 +: 16] = rdata[(32'(i) % BW)*16 +: 16];
+        end
       end
     end
     s_we = d_take && d_target == `SBE_TGT_STATE;

@@ -42,7 +42,8 @@ module sbe_pe_array #(
     // The tail's view of the partial sums: per row PE the chunk, for the slot and parity.
     input  logic                             t_par,
     input  logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]         t_slot,
-    input  logic [ROW_LANES*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,
+    input  logic [$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,  // at row PEs without t_next
+    input  logic [ROW_LANES-1:0]             t_next,   // these read chunk t_chunk + 1
     output logic [LANES*ROW_LANES*32-1:0]    t_acc_x,
     output logic [LANES*ROW_LANES*32-1:0]    t_acc_h,
     output logic [LANES*SLOTS-1:0]           t_touched_x,  // of parity t_par
@@ -195,6 +196,11 @@ module sbe_pe_array #(
   always_comb begin
     for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = AccAddr(p_par, p_slot[l], p_q);
   end
+  // The tail's two read addresses (an element's gate rows span at most two chunks), computed
+  // once for all row PEs.
+  logic [AB-1:0] ta0, ta1;
+  assign ta0 = AccAddr(t_par, t_slot, t_chunk);
+  assign ta1 = ta0 + 1'b1;
   logic pipe_busy;
   always_comb begin
     pipe_busy = m_valid_any || p_valid;
@@ -243,7 +249,7 @@ module sbe_pe_array #(
       end
       // The tail's reads.
       logic [AB-1:0] ta;
-      assign ta = AccAddr(t_par, t_slot, t_chunk[p*CB +: CB]);
+      assign ta = t_next[p] ? ta1 : ta0;
       assign t_acc_x[(l*R + p)*32 +: 32] = acc_x[ta];
       assign t_acc_h[(l*R + p)*32 +: 32] = acc_h[ta];
     end

@@ -36,7 +36,10 @@ module sbe_tail #(
     // The partial sums (sbe_pe_array's tail port).
     output logic                                 t_par,
     output logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]             t_slot,
-    output logic [ROW_LANES*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,
+    // The element's chunk at its first gate row's PE; the row PEs before that PE (where its
+    // gate rows wrap) read the next chunk.
+    output logic [$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0] t_chunk,
+    output logic [ROW_LANES-1:0]             t_next,
     input  logic [LANES*ROW_LANES*32-1:0]        t_acc_x,
     input  logic [LANES*ROW_LANES*32-1:0]        t_acc_h,
     input  logic [LANES*SLOTS-1:0]               t_touched_x,
@@ -94,22 +97,11 @@ module sbe_tail #(
 
   // Gate g's row PE and chunk.
   logic [RB-1:0] gpe[4];
-  logic [CB-1:0] gchunk[4];
   always_comb begin
-    for (int g = 0; g < 4; g++) begin
-      if (32'(e_pe0) + g >= R) begin
-        gpe[g] = RB'(32'(e_pe0) + g - R);
-        gchunk[g] = CB'(e_chunk0 + 1);
-      end else begin
-        gpe[g] = RB'(32'(e_pe0) + g);
-        gchunk[g] = CB'(e_chunk0);
-      end
-    end
-    t_chunk = '0;
-    for (int p = 0; p < R; p++) begin
-      for (int g = 0; g < 4; g++) if (32'(gpe[g]) == p) t_chunk[p*CB +: CB] = gchunk[g];
-    end
+    for (int g = 0; g < 4; g++) gpe[g] = (32'(e_pe0) + g >= R) ? RB'(32'(e_pe0) + g - R) : RB'(32'(e_pe0) + g);
+    for (int p = 0; p < R; p++) t_next[p] = p < 32'(e_pe0);
   end
+  assign t_chunk = CB'(e_chunk0);
   assign b_raddr = CAW'(d_bbase + 4 * e_k);
   assign c_raddr = CAW'(d_cbase + e_n);
   assign h_raddr = SAW'(d_hold + e_n);

@@ -211,11 +211,13 @@ module sbe_top #(
   logic [LANES*R*16-1:0]  w_rdata;
   // A bank word is ROW_LANES weights written a beat at a time: one 16-bit memory per row PE
   // (synthesis packs them into wide block RAMs).
+  logic [WAW-1:0]         w_addr_next;  // one adder for the row PEs a beat runs on into
+  assign w_addr_next = w_addr + 1'b1;
   for (genvar j = 0; j < LANES; j++) begin : g_wbank
     for (genvar p = 0; p < R; p++) begin : g_row
       logic [15:0] mem[WDEPTH];
       always_ff @(posedge clk) begin
-        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_addr + WAW'(w_next[p])] <= w_data[p*16 +: 16];
+        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_next[p] ? w_addr_next : w_addr] <= w_data[p*16 +: 16];
         w_rdata[(j*R + p)*16 +: 16] <= mem[w_raddr[j*WAW +: WAW]];
       end
     end
@@ -281,7 +283,8 @@ module sbe_top #(
 
   logic                           t_par, t_clear;
   logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]       t_slot;
-  logic [R*$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0]   t_chunk;
+  logic [$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0]     t_chunk;
+  logic [R-1:0]                                   t_next;
   logic [LANES*R*32-1:0]          t_acc_x, t_acc_h;
   logic [LANES*SLOTS-1:0]         t_touched_x, t_touched_h;
   sbe_pe_array #(.LANES(LANES), .ROW_LANES(R), .WAW(WAW), .SAW(SAW), .SLOTS(SLOTS), .CPI_MAX(CPI_MAX),
@@ -291,7 +294,7 @@ module sbe_top #(
       .load_done(ld_done), .load_active(ld_active), .load_busy(ld_busy), .load_cols(ld_cols),
       .tail_done(tl_done), .tail_active(tl_active), .tail_busy(tl_busy), .tail_elems(tl_elems),
       .w_raddr(w_raddr), .w_rdata(w_rdata), .s_raddr(pe_s_raddr), .s_rdata(pe_s_rdata),
-      .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
+      .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_next(t_next), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
       .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear),
       .done_count(pe_done), .busy(pe_busy));
 
@@ -299,7 +302,7 @@ module sbe_top #(
              .SIGMOID_FILE(SIGMOID_FILE), .TANH_FILE(TANH_FILE)) tail (
       .clk(clk), .rst(urst), .desc_valid(unit_valid[2]), .desc(unit_desc[2*`SBE_DESC_BITS +: `SBE_DESC_BITS]),
       .desc_ready(unit_ready[2]),
-      .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
+      .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_next(t_next), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
       .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear),
       .b_raddr(tl_b_raddr), .b_rdata(tl_b_rdata), .c_raddr(tl_c_raddr), .c_rdata(tl_c_rdata),
       .h_raddr(tl_h_raddr), .h_rdata(tl_h_rdata),
