@@ -290,5 +290,10 @@ int main(int argc, char** argv) {
               "\"sat_preacts\": %u, \"sat_cells\": %u}\n",
               cycles, status, errors, static_cast<long long>(mem.read_bytes_), static_cast<long long>(mem.write_bytes_),
               sat_p, sat_c);
-  return errors == 0 ? 0 : 3;
+  if (errors != 0) {
+    std::fprintf(stderr, "error: the accelerator raised error flags 0x%x (bit 0: bad opcode, bit 1: AXI error response, "
+                         "bit 2: the PE array and the tail read one parity's partial sums at once)\n", errors);
+    return 3;
+  }
+  return 0;
 }

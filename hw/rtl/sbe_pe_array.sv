@@ -5,8 +5,11 @@
 // of ROW_LANES gate rows a cycle. A lockstep group is the run of ready items on increasing
 // lanes from the next item's lane (the simulator's rule): an item waits only for its own
 // weight column, its own operand and its accumulators' read-modify-write (ADDER_LATENCY).
-// The partial sums live here, per PE, in two small memories (the input part's and the
-// hidden part's sums of an element are rounded separately by the tail).
+// The partial sums live here, per PE, in four small memories: the input part's and the hidden
+// part's (the tail rounds them separately), each in one per step parity. At any time the array
+// adds into one parity and the tail reads the other, so each memory needs one read port,
+// addressed by whichever of the two owns its parity: LUTRAM's simple dual port, half the LUTs of
+// a second read port (docs/HARDWARE.md, "Synthesis").
 `include "sbe_desc.svh"
 module sbe_pe_array #(
     parameter int LANES = 4,
@@ -49,6 +52,8 @@ module sbe_pe_array #(
     output logic [LANES*SLOTS-1:0]           t_touched_x,  // of parity t_par
     output logic [LANES*SLOTS-1:0]           t_touched_h,
     input  logic                             t_clear,      // the tail is done with parity t_par
+    input  logic                             t_read,       // the tail reads parity t_par this cycle
+    output logic                             conflict,     // sticky: array and tail met on a parity
     output logic [15:0] done_count,
     output logic        busy
 );
@@ -56,10 +61,10 @@ module sbe_pe_array #(
   localparam int LL = (LANES > 1) ? $clog2(LANES) : 1;
   localparam int SB = (SLOTS > 1) ? $clog2(SLOTS) : 1;
   localparam int CB = (CPI_MAX > 1) ? $clog2(CPI_MAX) : 1;
-  // An accumulator's address: (parity x SLOTS + slot) x CPI_MAX + chunk, exactly as deep as
+  // An accumulator's address in its parity's memory: slot x CPI_MAX + chunk, exactly as deep as
   // the planner counts the banks (no rounding of the fields to powers of two).
-  localparam int AD = 2 * SLOTS * CPI_MAX;
-  localparam int AB = $clog2(AD);
+  localparam int AD = SLOTS * CPI_MAX;
+  localparam int AB = (AD > 1) ? $clog2(AD) : 1;
   localparam int L = ADDER_LATENCY;
   localparam int NS = (L > 1) ? L - 1 : 1;  // sum registers between the read-add and the write
 
@@ -187,20 +192,29 @@ module sbe_pe_array #(
   // (LUTRAM), the read-add and the registers to the write. Control runs beside, per lane.
   logic             s_valid[NS];
   logic [LANES-1:0] s_mask[NS];
-  function automatic logic [AB-1:0] AccAddr(input logic par, input logic [SB-1:0] slot, input logic [CB-1:0] chunk);
-    AccAddr = AB'((32'(par) * SLOTS + 32'(slot)) * CPI_MAX + 32'(chunk));
+  function automatic logic [AB-1:0] AccAddr(input logic [SB-1:0] slot, input logic [CB-1:0] chunk);
+    AccAddr = AB'(32'(slot) * CPI_MAX + 32'(chunk));
   endfunction
   logic [LANES*AB-1:0] s_addr[NS];
-  logic             s_part[NS], s_last[NS];
+  logic             s_part[NS], s_par[NS], s_last[NS];
   logic [LANES*AB-1:0] a0;
   always_comb begin
-    for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = AccAddr(p_par, p_slot[l], p_q);
+    for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = AccAddr(p_slot[l], p_q);
   end
   // The tail's two read addresses (an element's gate rows span at most two chunks), computed
   // once for all row PEs.
   logic [AB-1:0] ta0, ta1;
-  assign ta0 = AccAddr(t_par, t_slot, t_chunk);
+  assign ta0 = AccAddr(t_slot, t_chunk);
   assign ta1 = ta0 + 1'b1;
+  // Each parity's read port: the array's read-add when its items are of that parity, else the
+  // tail's. The schedule never has both on one parity (a step's sums are read only after its
+  // last item, and the step two later waits for that tail); `conflict` would say otherwise.
+  logic [1:0] arr_reads;
+  assign arr_reads = {p_valid && p_par, p_valid && !p_par};
+  always_ff @(posedge clk) begin
+    if (rst) conflict <= 1'b0;
+    else if (t_read && arr_reads[t_par]) conflict <= 1'b1;
+  end
   logic pipe_busy;
   always_comb begin
     pipe_busy = m_valid_any || p_valid;
@@ -211,12 +225,13 @@ module sbe_pe_array #(
 
   // The write port: the read-add itself when ADDER_LATENCY is 1, else the sum after L - 1
   // more registers, so that a write is visible L cycles after its read.
-  logic             wr_valid, wr_part, wr_last;
+  logic             wr_valid, wr_part, wr_par, wr_last;
   logic [LANES-1:0] wr_mask;
   logic [LANES*AB-1:0] wr_addr;
   assign wr_valid = (L == 1) ? p_valid : s_valid[NS-1];
   assign wr_mask = (L == 1) ? p_mask : s_mask[NS-1];
   assign wr_part = (L == 1) ? p_part : s_part[NS-1];
+  assign wr_par = (L == 1) ? p_par : s_par[NS-1];
   assign wr_last = (L == 1) ? p_last : s_last[NS-1];
   assign wr_addr = (L == 1) ? a0 : s_addr[NS-1];
 
@@ -230,28 +245,36 @@ module sbe_pe_array #(
     end
     for (genvar p = 0; p < R; p++) begin : g_pe
       logic signed [31:0] prod_r, sum0, wr_sum;
-      logic signed [31:0] acc_x[AD];
-      logic signed [31:0] acc_h[AD];
+      logic signed [31:0] acc_x0[AD], acc_x1[AD];  // by parity
+      logic signed [31:0] acc_h0[AD], acc_h1[AD];
       logic signed [31:0] s_sum[NS];
-      logic [AB-1:0] ra, wa;
+      logic signed [31:0] x0, x1, h0, h1;
+      logic [AB-1:0] ra, wa, ta, a_0, a_1;
       assign ra = a0[l*AB +: AB];
       assign wa = wr_addr[l*AB +: AB];
+      assign a_0 = arr_reads[0] ? ra : ta;
+      assign a_1 = arr_reads[1] ? ra : ta;
+      assign x0 = acc_x0[a_0];
+      assign x1 = acc_x1[a_1];
+      assign h0 = acc_h0[a_0];
+      assign h1 = acc_h1[a_1];
       always_ff @(posedge clk) prod_r <= $signed(w_rdata[(32'(m_kmod[l])*R + p)*16 +: 16]) * xop;
-      assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? acc_h[ra] : acc_x[ra]));
+      assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? (p_par ? h1 : h0) : (p_par ? x1 : x0)));
       always_ff @(posedge clk) begin
         s_sum[0] <= sum0;
         for (int i = 1; i < NS; i++) s_sum[i] <= s_sum[i-1];
       end
       assign wr_sum = (L == 1) ? sum0 : s_sum[NS-1];
       always_ff @(posedge clk) begin
-        if (wr_valid && wr_mask[l] && wr_part) acc_h[wa] <= wr_sum;
-        if (wr_valid && wr_mask[l] && !wr_part) acc_x[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && wr_part && !wr_par) acc_h0[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && wr_part && wr_par) acc_h1[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && !wr_part && !wr_par) acc_x0[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && !wr_part && wr_par) acc_x1[wa] <= wr_sum;
       end
-      // The tail's reads.
-      logic [AB-1:0] ta;
+      // The tail's reads, of parity t_par.
       assign ta = t_next[p] ? ta1 : ta0;
-      assign t_acc_x[(l*R + p)*32 +: 32] = acc_x[ta];
-      assign t_acc_h[(l*R + p)*32 +: 32] = acc_h[ta];
+      assign t_acc_x[(l*R + p)*32 +: 32] = t_par ? x1 : x0;
+      assign t_acc_h[(l*R + p)*32 +: 32] = t_par ? h1 : h0;
     end
   end
 
@@ -418,12 +441,14 @@ module sbe_pe_array #(
       s_valid[0] <= p_valid;
       s_mask[0] <= p_mask;
       s_part[0] <= p_part;
+      s_par[0] <= p_par;
       s_last[0] <= p_last;
       s_addr[0] <= a0;
       for (int i = 1; i < NS; i++) begin
         s_valid[i] <= s_valid[i-1];
         s_mask[i] <= s_mask[i-1];
         s_part[i] <= s_part[i-1];
+        s_par[i] <= s_par[i-1];
         s_last[i] <= s_last[i-1];
         s_addr[i] <= s_addr[i-1];
       end

@@ -45,6 +45,7 @@ module sbe_tail #(
     input  logic [LANES*SLOTS-1:0]               t_touched_x,
     input  logic [LANES*SLOTS-1:0]               t_touched_h,
     output logic                                 t_clear,
+    output logic                                 t_read,   // reading the sums of parity t_par
     // Biases (4 consecutive 32-bit words) and c (one), one cycle of read latency.
     output logic [CAW-1:0] b_raddr,
     input  logic [127:0]   b_rdata,
@@ -221,6 +222,7 @@ module sbe_tail #(
   // The last element written: the parity's accumulators are free (cleared with the count, so
   // the PE array, which waits for the count, never sees them stale).
   assign t_clear = wrote && written + 1 == d_total;
+  assign t_read = issuing;
 
   always_ff @(posedge clk) begin
     if (rst) begin
