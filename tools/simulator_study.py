@@ -30,7 +30,7 @@ def simulate(sbe, *args):
 
 def planner_table(sbe):
     print("## The simulator against the planner\n")
-    rows, within = [], 0
+    rows, within, refused = [], 0, {}
     for board in ("vx690t", "z7045", "zu9eg", "u280", "arty-a7-100t"):
         for model in ("lrcn", "deepbench-512", "deepbench-1536"):
             for batch in (1, 4, 16, 64):
@@ -38,6 +38,8 @@ def planner_table(sbe):
                     j, err = simulate(sbe, "--board", board, "--model", model, "--batch", batch,
                                       "--blocks", blocks, "--timing-only")
                     if err:
+                        why = err.splitlines()[0].split("(", 1)[-1].split(";", 1)[-1].strip(" )")
+                        refused.setdefault((board, model, batch, why), []).append(blocks)
                         continue
                     ratio = j["sim_over_plan_gops"]
                     within += abs(ratio - 1) <= 0.10
@@ -50,6 +52,11 @@ def planner_table(sbe):
                                  100 * st["accumulator"] / j["cycles"],
                                  100 * (pe["idle_lanes"] + pe["idle_rows"])))
     print(f"{len(rows)} points; {within} within 10% of the planner's prediction.\n")
+    if refused:
+        print("Refused by the planner, with the reason it gives:\n")
+        for (board, model, batch, why), blocks in refused.items():
+            print(f"- {board}, {model}, batch {batch}, blocks {', '.join(blocks)}: {why}")
+        print()
     print("| board | model | batch | blocks | case | W_x | planner GOPS | simulated GOPS | sim / plan "
           "| PE waits for weights | for x or h | for its partial sums | PE-cycles idle in issuing cycles |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -43,9 +43,10 @@ struct PeOrganization {
   int64_t cycles_per_item = 1;
   double efficiency = 1;       // rows / (row_lanes x cycles_per_item): the PEs an item keeps busy
   double hazard_factor = 1;    // >= 1
-  // The banks: 2 x lanes x row_lanes x cycles_per_item x SamplesPerLane x 32 bit, two sets so
-  // that the tail reads step t's sums while step t+1 adds into the other (and, hoisted, those of
-  // the input phase's groups, if larger).
+  // The banks: 4 x lanes x row_lanes x cycles_per_item x SamplesPerLane x 32 bit: the input
+  // part's and the hidden part's sums (rounded apart), each in two sets so that the tail reads
+  // step t's sums while step t+1 adds into the other (and, hoisted, those of the input phase's
+  // groups, if larger).
   int64_t accumulator_bytes = 0;
   // The share of N_pe doing useful multiply-adds while the array issues.
   double throughput() const { return efficiency / hazard_factor; }

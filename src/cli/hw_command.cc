@@ -90,8 +90,9 @@ void WriteFile(const fs::path& path, const std::string& text) {
   if (!f) Fail("--out: cannot write {}", path.string());
 }
 
-// The RTL keeps the x and h parts' partial sums apart (the golden model rounds each on its
-// own); the planner's count has one part, so a plan at the edge of the LUTRAM may not fit.
+// The planner counts the RTL's four sets of partial sums, but a hoisted plan's as the larger of
+// the input phase's and the recurrence's banks, where the RTL gives all four memories the
+// deepest of both (the most slots, the longest items): at the edge of the LUTRAM it may not fit.
 void WarnOfAccumulators(const hw::HwConfig& config, const Plan& plan, const Board& board) {
   if (config.AccumulatorBytes() <= AccumulatorCapacity(board)) return;
   Warn("plan {}: the RTL's accumulators need {} bytes of distributed RAM (x and h parts, two parities), the "

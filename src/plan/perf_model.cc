@@ -37,6 +37,11 @@ double HazardFactor(int64_t samples, int64_t lanes, int64_t cycles_per_item, int
   return std::max(1.0, static_cast<double>(adder_latency) / static_cast<double>(per_lane * cycles_per_item));
 }
 
+// The partial sums the RTL keeps apart: the x and h parts (the golden model rounds each on its
+// own before adding them), each in two sets by the step's parity, so that the tail reads step
+// t's sums while step t+1's items add into the other set.
+constexpr int64_t kAccumulatorSets = 4;
+
 int64_t AccumulatorCapacity(const Board& board) { return board.lutram_bytes * 3 / 4 * 4 / 5; }
 
 std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, int64_t batch, std::string* why,
@@ -58,10 +63,8 @@ std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, in
     o.cycles_per_item = (rows + o.row_lanes - 1) / o.row_lanes;
     o.efficiency = static_cast<double>(rows) / static_cast<double>(o.row_lanes * o.cycles_per_item);
     o.hazard_factor = HazardFactor(interleaved, lanes, o.cycles_per_item, board.adder_latency);
-    // Two sets of banks, by the step's parity: the tail reads step t's sums while step t+1's
-    // items add into the other set.
     const int64_t per_lane = SamplesPerLane(interleaved, lanes) * (batch / interleaved);
-    o.accumulator_bytes = 2 * lanes * o.row_lanes * o.cycles_per_item * per_lane * 4;
+    o.accumulator_bytes = kAccumulatorSets * lanes * o.row_lanes * o.cycles_per_item * per_lane * 4;
     if (smallest == 0 || o.accumulator_bytes < smallest) smallest = o.accumulator_bytes;
     if (o.accumulator_bytes <= capacity) fit.push_back(o);
   }
@@ -159,7 +162,7 @@ HoistedInput MakeHoistedInput(int64_t m, int64_t gate_rows, int64_t widest_input
   double hazard_full = 1, hazard_last = 1;
   for (int64_t size : {rows_x / groups, h.group}) {
     if (size < 1) continue;
-    h.banks = std::max(h.banks, pe.lanes * pe.row_lanes * h.cycles_per_item * SamplesPerLane(size, pe.lanes) * 4);
+    h.banks = std::max(h.banks, kAccumulatorSets * pe.lanes * pe.row_lanes * h.cycles_per_item * SamplesPerLane(size, pe.lanes) * 4);
     hazard_full = std::max(hazard_full, HazardFactor(size, pe.lanes, h.cycles_per_item, board.adder_latency));
     hazard_last = std::max(hazard_last, HazardFactor(size, pe.lanes, last_cycles, board.adder_latency));
   }

@@ -106,12 +106,14 @@ class HwCliTest(unittest.TestCase):
         self.assertIn("Fmax about 105 MHz", out.stdout)  # 0.5 ns of slack at 10 ns
 
     def test_emit_warns_when_the_rtls_accumulators_outgrow_the_plan(self):
-        # The Arty's batch-10 LRCN plan: the planner counts one part of the partial sums, the
-        # RTL keeps x and h apart (twice the distributed RAM).
+        # A hoisted plan on the Arty: the planner counts the input part's row groups, the RTL
+        # gives each of its four memories the most slots of either part at the recurrence's
+        # items (twice the distributed RAM here).
         d = temp_dir(self)
-        r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "1", "--out", d)
+        r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "4", "--batch", "2",
+                    "--input-part", "hoisted", "--out", d)
         assert_ok(self, r)
-        self.assertIn("accumulators need 179200 bytes", r.stderr)
+        self.assertIn("accumulators need 136192 bytes", r.stderr)
         r = run_sbe("hw", "emit", "--board", TINY, "--model", MODEL, "--steps", "1", "--batch", "1", "--out", d)
         assert_ok(self, r)
         self.assertNotIn("accumulators need", r.stderr)

@@ -56,8 +56,8 @@ class PlanCliTest(unittest.TestCase):
 
     def test_fixed_batch_and_blocks_are_honoured(self):
         j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "deepbench-1024",
-                         "--batch", "8", "--blocks", "32")
-        self.assertEqual((j["batch"], j["blocks"], j["case"]), (8, 32, 3))
+                         "--batch", "4", "--blocks", "32")
+        self.assertEqual((j["batch"], j["blocks"], j["case"]), (4, 32, 3))
 
     def test_the_input_part_is_chosen_or_fixed(self):
         # LRCN on the Z7045 at batch 1: the planner hoists W_x (nearly compute bound); fixed per

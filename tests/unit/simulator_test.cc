@@ -144,10 +144,10 @@ TEST(Simulator, PeOrganisationFitsTheModelAndAvoidsHazards) {
   EXPECT_EQ(v1->lanes * v1->row_lanes, 2048);
   EXPECT_GE(v1->cycles_per_item, v.adder_latency);
   EXPECT_DOUBLE_EQ(v1->throughput(), 1.0);
-  const auto v64 = ChoosePeOrganization(1024, v, 64);
-  ASSERT_TRUE(v64);
-  EXPECT_EQ(v64->lanes, 2);
-  EXPECT_DOUBLE_EQ(v64->hazard_factor, 1.0);
+  const auto v32 = ChoosePeOrganization(1024, v, 32);
+  ASSERT_TRUE(v32);
+  EXPECT_EQ(v32->lanes, 2);
+  EXPECT_DOUBLE_EQ(v32->hazard_factor, 1.0);
   EXPECT_DOUBLE_EQ(HazardFactor(1, 2, 1, 3), 3.0);
   EXPECT_DOUBLE_EQ(HazardFactor(4, 2, 1, 3), 1.5);  // a lane meets samples 0, 2, 0, 2, ...
   EXPECT_DOUBLE_EQ(HazardFactor(3, 2, 1, 3), 1.0);  // ... or 0, 2, 1, 0, 2, 1
@@ -185,7 +185,7 @@ TEST(Simulator, StreamedBlocksOverlapTheirLoadsWithCompute) {
   // so the array waits for weights only at the very start.
   const LstmModel m = MakePreset("lrcn", 0);
   const QuantizedModel q = Calibrate(m, InputRange{});
-  const Board board = LoadBoard("z7045");
+  const Board board = LoadBoard("vx690t");  // the Z7045's partial sums stop LRCN short of compute bound
   const auto plan = EvaluatePlan(m.shape, board, 32, 4, 4, true, nullptr, InputMode::kPerStep);
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->hidden_case, 3);
