@@ -241,7 +241,11 @@ module sbe_pe_array #(
       logic [LL-1:0] wi;
       wi = LL'(l) - m_lane0;
       if (LANES == 1) wi = '0;
-      xop = g_operand[32'(wi)*16 +: 16];
+      // Explicit muxes, not an indexed part-select: Yosys turns a select with a computed
+      // offset into a shifter over the whole bus, and at 224 PEs those ran it out of memory.
+      xop = g_operand[15:0];
+      for (int j = 1; j < LANES; j++)
+        if (32'(wi) == j) xop = g_operand[j*16 +: 16];
     end
     for (genvar p = 0; p < R; p++) begin : g_pe
       logic signed [31:0] prod_r, sum0, wr_sum;
@@ -258,7 +262,13 @@ module sbe_pe_array #(
       assign x1 = acc_x1[a_1];
       assign h0 = acc_h0[a_0];
       assign h1 = acc_h1[a_1];
-      always_ff @(posedge clk) prod_r <= $signed(w_rdata[(32'(m_kmod[l])*R + p)*16 +: 16]) * xop;
+      logic signed [15:0] wop;  // row p of the bank this lane's column came from
+      always_comb begin
+        wop = w_rdata[p*16 +: 16];
+        for (int j = 1; j < LANES; j++)
+          if (32'(m_kmod[l]) == j) wop = w_rdata[(j*R + p)*16 +: 16];
+      end
+      always_ff @(posedge clk) prod_r <= wop * xop;
       assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? (p_par ? h1 : h0) : (p_par ? x1 : x0)));
       always_ff @(posedge clk) begin
         s_sum[0] <= sum0;
