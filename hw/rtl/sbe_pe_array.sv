@@ -5,11 +5,14 @@
 // of ROW_LANES gate rows a cycle. A lockstep group is the run of ready items on increasing
 // lanes from the next item's lane (the simulator's rule): an item waits only for its own
 // weight column, its own operand and its accumulators' read-modify-write (ADDER_LATENCY).
-// The partial sums live here, per PE, in four small memories: the input part's and the hidden
-// part's (the tail rounds them separately), each in one per step parity. At any time the array
-// adds into one parity and the tail reads the other, so each memory needs one read port,
-// addressed by whichever of the two owns its parity: LUTRAM's simple dual port, half the LUTs of
-// a second read port (docs/HARDWARE.md, "Synthesis").
+// The partial sums live here, per PE, in three small memories. The tail rounds the input part
+// and the hidden part separately, so a step's two parts are kept apart: the part a step adds
+// first into a pair by step parity (the x part per step; the recurrence's h part when the
+// input part is hoisted), because the next step's first columns add while the tail still
+// reads this step's; the h part per step into a single memory, because the next step's W_h
+// columns come after its W_x columns, by when the tail is done with it (the descriptor waits
+// for that tail). At any time a memory is the array's or the tail's, so each needs one read
+// port, addressed by its owner: LUTRAM's simple dual port (docs/HARDWARE.md, "Synthesis").
 `include "sbe_desc.svh"
 module sbe_pe_array #(
     parameter int LANES = 4,
@@ -53,6 +56,7 @@ module sbe_pe_array #(
     output logic [LANES*SLOTS-1:0]           t_touched_h,
     input  logic                             t_clear,      // the tail is done with parity t_par
     input  logic                             t_read,       // the tail reads parity t_par this cycle
+    input  logic                             t_single,     // ... and the single memory (per step)
     output logic                             conflict,     // sticky: array and tail met on a parity
     output logic [15:0] done_count,
     output logic        busy
@@ -71,7 +75,7 @@ module sbe_pe_array #(
   // ------------------------------------------------------------ the descriptor
   typedef enum logic [1:0] {IDLE, SETUP, ISSUE} state_t;
   state_t state;
-  logic        d_part, d_par;
+  logic        d_part, d_par, d_single;
   logic [31:0] d_wbase, d_ncols, d_obase, d_B, d_g, d_cpi, d_hidx0, d_dk, d_db;
   logic [15:0] d_load, d_tail, d_dbg, d_spl;
   assign desc_ready = state == IDLE;
@@ -86,10 +90,11 @@ module sbe_pe_array #(
   logic [LL-1:0] next_lane;
 
   // ------------------------------------------------------------ hazards and touched bits
-  logic [LANES*SLOTS-1:0] touched[2][2];  // [part][parity]
+  logic [LANES*SLOTS-1:0] touched[2];     // the pair's, by parity
+  logic [LANES*SLOTS-1:0] touched_s;      // the single memory's
   logic [31:0] now;
   logic        hz_valid[LANES][L];
-  logic [SB+1:0] hz_key[LANES][L];        // part, parity, slot
+  logic [SB+1:0] hz_key[LANES][L];        // memory (single, parity), slot
   logic [31:0] hz_start[LANES][L];
 
   function automatic logic older(input logic [15:0] count, input logic [15:0] idx);
@@ -111,7 +116,8 @@ module sbe_pe_array #(
             (tail_busy && tail_active == d_tail && tail_elems > d_hidx0 + it_n[l]);
       hz = 1'b0;
       for (int h = 0; h < L; h++) begin
-        if (hz_valid[l][h] && hz_key[l][h] == {d_part, d_par, SB'(it_slot[l])} && now - hz_start[l][h] < L) hz = 1'b1;
+        if (hz_valid[l][h] && hz_key[l][h] == {d_single, d_par && !d_single, SB'(it_slot[l])} &&
+            now - hz_start[l][h] < L) hz = 1'b1;
       end
       ready[l] = valid[l] && wr && opr && !hz;
     end
@@ -151,7 +157,7 @@ module sbe_pe_array #(
   logic [SB-1:0] g_slot[LANES];
   logic [LANES-1:0] g_first;
   logic        g_last;             // the descriptor's last group
-  logic        g_part, g_par;
+  logic        g_single, g_par;
   logic [LL-1:0] g_lane0;          // the first lane: its operand is word 0 of the read
   logic        issue;
   // Back to back: the next group issues in the last chunk's cycle of the one before.
@@ -176,7 +182,7 @@ module sbe_pe_array #(
   logic [SB-1:0]    m_slot[LANES];
   logic [LANES-1:0] m_first;
   logic [CB-1:0]    m_q;
-  logic             m_part, m_par, m_last;
+  logic             m_single, m_par, m_last;
   logic [LANES*16-1:0] g_operand;  // the group's operands, read at its issue
   logic [LL-1:0]    m_lane0;
   logic [LL-1:0]    m_kmod[LANES];  // the bank each lane's column came from, as its data arrives
@@ -185,10 +191,10 @@ module sbe_pe_array #(
   logic [SB-1:0]    p_slot[LANES];
   logic [LANES-1:0] p_first;
   logic [CB-1:0]    p_q;
-  logic             p_part, p_par, p_last;
+  logic             p_single, p_par, p_last;
 
   // ------------------------------------------------------------ the row PEs
-  // Per PE: the product register (a DSP48's M register), its two accumulator memories
+  // Per PE: the product register (a DSP48's M register), its three accumulator memories
   // (LUTRAM), the read-add and the registers to the write. Control runs beside, per lane.
   logic             s_valid[NS];
   logic [LANES-1:0] s_mask[NS];
@@ -196,7 +202,7 @@ module sbe_pe_array #(
     AccAddr = AB'(32'(slot) * CPI_MAX + 32'(chunk));
   endfunction
   logic [LANES*AB-1:0] s_addr[NS];
-  logic             s_part[NS], s_par[NS], s_last[NS];
+  logic             s_single[NS], s_par[NS], s_last[NS];
   logic [LANES*AB-1:0] a0;
   always_comb begin
     for (int l = 0; l < LANES; l++) a0[l*AB +: AB] = AccAddr(p_slot[l], p_q);
@@ -206,31 +212,34 @@ module sbe_pe_array #(
   logic [AB-1:0] ta0, ta1;
   assign ta0 = AccAddr(t_slot, t_chunk);
   assign ta1 = ta0 + 1'b1;
-  // Each parity's read port: the array's read-add when its items are of that parity, else the
-  // tail's. The schedule never has both on one parity (a step's sums are read only after its
-  // last item, and the step two later waits for that tail); `conflict` would say otherwise.
+  // Each memory's read port: the array's read-add when its items add into it, else the tail's.
+  // The schedule never has both on one memory (a step's sums are read only after its last
+  // item; the step two later, and the next step's single-memory items, wait for that tail);
+  // `conflict` would say otherwise.
   logic [1:0] arr_reads;
-  assign arr_reads = {p_valid && p_par, p_valid && !p_par};
+  logic       arr_reads_s;
+  assign arr_reads = {p_valid && !p_single && p_par, p_valid && !p_single && !p_par};
+  assign arr_reads_s = p_valid && p_single;
   always_ff @(posedge clk) begin
     if (rst) conflict <= 1'b0;
-    else if (t_read && arr_reads[t_par]) conflict <= 1'b1;
+    else if (t_read && (arr_reads[t_par] || (t_single && arr_reads_s))) conflict <= 1'b1;
   end
   logic pipe_busy;
   always_comb begin
     pipe_busy = m_valid_any || p_valid;
     for (int i = 0; i < NS; i++) if (s_valid[i]) pipe_busy = 1'b1;
   end
-  assign t_touched_x = touched[0][t_par];
-  assign t_touched_h = touched[1][t_par];
+  assign t_touched_x = touched[t_par];
+  assign t_touched_h = touched_s;
 
   // The write port: the read-add itself when ADDER_LATENCY is 1, else the sum after L - 1
   // more registers, so that a write is visible L cycles after its read.
-  logic             wr_valid, wr_part, wr_par, wr_last;
+  logic             wr_valid, wr_single, wr_par, wr_last;
   logic [LANES-1:0] wr_mask;
   logic [LANES*AB-1:0] wr_addr;
   assign wr_valid = (L == 1) ? p_valid : s_valid[NS-1];
   assign wr_mask = (L == 1) ? p_mask : s_mask[NS-1];
-  assign wr_part = (L == 1) ? p_part : s_part[NS-1];
+  assign wr_single = (L == 1) ? p_single : s_single[NS-1];
   assign wr_par = (L == 1) ? p_par : s_par[NS-1];
   assign wr_last = (L == 1) ? p_last : s_last[NS-1];
   assign wr_addr = (L == 1) ? a0 : s_addr[NS-1];
@@ -249,19 +258,19 @@ module sbe_pe_array #(
     end
     for (genvar p = 0; p < R; p++) begin : g_pe
       logic signed [31:0] prod_r, sum0, wr_sum;
-      logic signed [31:0] acc_x0[AD], acc_x1[AD];  // by parity
-      logic signed [31:0] acc_h0[AD], acc_h1[AD];
+      logic signed [31:0] acc_p0[AD], acc_p1[AD];  // the pair, by parity
+      logic signed [31:0] acc_s[AD];               // the single memory
       logic signed [31:0] s_sum[NS];
-      logic signed [31:0] x0, x1, h0, h1;
-      logic [AB-1:0] ra, wa, ta, a_0, a_1;
+      logic signed [31:0] p0, p1, sv;
+      logic [AB-1:0] ra, wa, ta, a_0, a_1, a_s;
       assign ra = a0[l*AB +: AB];
       assign wa = wr_addr[l*AB +: AB];
       assign a_0 = arr_reads[0] ? ra : ta;
       assign a_1 = arr_reads[1] ? ra : ta;
-      assign x0 = acc_x0[a_0];
-      assign x1 = acc_x1[a_1];
-      assign h0 = acc_h0[a_0];
-      assign h1 = acc_h1[a_1];
+      assign a_s = arr_reads_s ? ra : ta;
+      assign p0 = acc_p0[a_0];
+      assign p1 = acc_p1[a_1];
+      assign sv = acc_s[a_s];
       logic signed [15:0] wop;  // row p of the bank this lane's column came from
       always_comb begin
         wop = w_rdata[p*16 +: 16];
@@ -269,22 +278,21 @@ module sbe_pe_array #(
           if (32'(m_kmod[l]) == j) wop = w_rdata[(j*R + p)*16 +: 16];
       end
       always_ff @(posedge clk) prod_r <= wop * xop;
-      assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_part ? (p_par ? h1 : h0) : (p_par ? x1 : x0)));
+      assign sum0 = prod_r + (p_first[l] ? 32'sd0 : (p_single ? sv : (p_par ? p1 : p0)));
       always_ff @(posedge clk) begin
         s_sum[0] <= sum0;
         for (int i = 1; i < NS; i++) s_sum[i] <= s_sum[i-1];
       end
       assign wr_sum = (L == 1) ? sum0 : s_sum[NS-1];
       always_ff @(posedge clk) begin
-        if (wr_valid && wr_mask[l] && wr_part && !wr_par) acc_h0[wa] <= wr_sum;
-        if (wr_valid && wr_mask[l] && wr_part && wr_par) acc_h1[wa] <= wr_sum;
-        if (wr_valid && wr_mask[l] && !wr_part && !wr_par) acc_x0[wa] <= wr_sum;
-        if (wr_valid && wr_mask[l] && !wr_part && wr_par) acc_x1[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && wr_single) acc_s[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && !wr_single && !wr_par) acc_p0[wa] <= wr_sum;
+        if (wr_valid && wr_mask[l] && !wr_single && wr_par) acc_p1[wa] <= wr_sum;
       end
-      // The tail's reads, of parity t_par.
+      // The tail's reads: the pair's parity t_par, and the single memory.
       assign ta = t_next[p] ? ta1 : ta0;
-      assign t_acc_x[(l*R + p)*32 +: 32] = t_par ? x1 : x0;
-      assign t_acc_h[(l*R + p)*32 +: 32] = t_par ? h1 : h0;
+      assign t_acc_x[(l*R + p)*32 +: 32] = t_par ? p1 : p0;
+      assign t_acc_h[(l*R + p)*32 +: 32] = sv;
     end
   end
 
@@ -298,18 +306,21 @@ module sbe_pe_array #(
       for (int i = 0; i < NS; i++) s_valid[i] <= 1'b0;
       done_count <= '0;
       now <= '0;
-      for (int a = 0; a < 2; a++) for (int b = 0; b < 2; b++) touched[a][b] <= '0;
+      touched[0] <= '0;
+      touched[1] <= '0;
+      touched_s <= '0;
       for (int l = 0; l < LANES; l++) for (int h = 0; h < L; h++) hz_valid[l][h] <= 1'b0;
     end else begin
       now <= now + 1;
       if (t_clear) begin
-        touched[0][t_par] <= '0;
-        touched[1][t_par] <= '0;
+        touched[t_par] <= '0;
+        if (t_single) touched_s <= '0;
       end
       case (state)
         IDLE: if (desc_valid) begin
           d_part <= `SBE_F(desc, 0, 4, 4);
           d_par <= `SBE_F(desc, 0, 5, 5);
+          d_single <= `SBE_F(desc, 0, 6, 6);
           d_wbase <= `SBE_W(desc, 3);
           d_ncols <= `SBE_W(desc, 4);
           d_obase <= `SBE_W(desc, 6);
@@ -368,7 +379,7 @@ module sbe_pe_array #(
         g_q <= '0;
         g_cpi <= d_cpi;
         g_mask <= gmask;
-        g_part <= d_part;
+        g_single <= d_single;
         g_par <= d_par;
         g_lane0 <= next_lane;
         next_lane <= (32'(glast) == LANES - 1) ? '0 : glast + 1'b1;
@@ -383,15 +394,20 @@ module sbe_pe_array #(
               g_kmod[l] <= it_kmod[l];
               g_waddr[l] <= it_waddr[l];
               g_slot[l] <= SB'(it_slot[l]);
-              g_first[l] <= !touched[d_part][d_par][l*SLOTS + 32'(it_slot[l])];
-              touched[d_part][d_par][l*SLOTS + 32'(it_slot[l])] <= 1'b1;
+              if (d_single) begin
+                g_first[l] <= !touched_s[l*SLOTS + 32'(it_slot[l])];
+                touched_s[l*SLOTS + 32'(it_slot[l])] <= 1'b1;
+              end else begin
+                g_first[l] <= !touched[d_par][l*SLOTS + 32'(it_slot[l])];
+                touched[d_par][l*SLOTS + 32'(it_slot[l])] <= 1'b1;
+              end
               for (int h = L - 1; h > 0; h--) begin
                 hz_valid[l][h] <= hz_valid[l][h-1];
                 hz_key[l][h] <= hz_key[l][h-1];
                 hz_start[l][h] <= hz_start[l][h-1];
               end
               hz_valid[l][0] <= 1'b1;
-              hz_key[l][0] <= {d_part, d_par, SB'(it_slot[l])};
+              hz_key[l][0] <= {d_single, d_par && !d_single, SB'(it_slot[l])};
               hz_start[l][0] <= now;
               nb = it_b[l] + d_db;
               nk = it_k[l] + d_dk;
@@ -434,7 +450,7 @@ module sbe_pe_array #(
       end
       m_first <= g_first;
       m_q <= CB'(g_q);
-      m_part <= g_part;
+      m_single <= g_single;
       m_par <= g_par;
       m_last <= g_last && g_q == g_cpi - 1;
       m_lane0 <= g_lane0;
@@ -444,20 +460,20 @@ module sbe_pe_array #(
       for (int l = 0; l < LANES; l++) p_slot[l] <= m_slot[l];
       p_first <= m_first;
       p_q <= m_q;
-      p_part <= m_part;
+      p_single <= m_single;
       p_par <= m_par;
       p_last <= m_last;
       // Sum pipeline.
       s_valid[0] <= p_valid;
       s_mask[0] <= p_mask;
-      s_part[0] <= p_part;
+      s_single[0] <= p_single;
       s_par[0] <= p_par;
       s_last[0] <= p_last;
       s_addr[0] <= a0;
       for (int i = 1; i < NS; i++) begin
         s_valid[i] <= s_valid[i-1];
         s_mask[i] <= s_mask[i-1];
-        s_part[i] <= s_part[i-1];
+        s_single[i] <= s_single[i-1];
         s_par[i] <= s_par[i-1];
         s_last[i] <= s_last[i-1];
         s_addr[i] <= s_addr[i-1];

@@ -13,7 +13,8 @@
 // The hoisted input part: a TAIL descriptor marked `drain` moves a group of (step, sample) rows'
 // input-part sums (a W_x row block's elements, the x part of the accumulators) into the
 // input-part memory, one element's four gates a word, instead of running the cell; a TAIL
-// marked `ipart` takes each element's x part from that memory instead of the lanes.
+// marked `ipart` takes each element's x part from that memory instead of the lanes, and its h
+// part from the accumulators' pair, where the recurrence then adds (sbe_pe_array).
 `include "sbe_desc.svh"
 module sbe_tail #(
     parameter int LANES = 4,
@@ -46,6 +47,7 @@ module sbe_tail #(
     input  logic [LANES*SLOTS-1:0]               t_touched_h,
     output logic                                 t_clear,
     output logic                                 t_read,   // reading the sums of parity t_par
+    output logic                                 t_single, // ... and the single memory's
     // Biases (4 consecutive 32-bit words) and c (one), one cycle of read latency.
     output logic [CAW-1:0] b_raddr,
     input  logic [127:0]   b_rdata,
@@ -186,7 +188,7 @@ module sbe_tail #(
         if (mh1[l]) sh = sh + $signed(ah1[(l*4 + g)*32 +: 32]);
       end
       sx2[g*32 +: 32] <= d_ipart ? iq[g*32 +: 32] : sx;
-      sh2[g*32 +: 32] <= sh;
+      sh2[g*32 +: 32] <= d_ipart ? sx : sh;
     end
   end
 
@@ -223,6 +225,9 @@ module sbe_tail #(
   // the PE array, which waits for the count, never sees them stale).
   assign t_clear = wrote && written + 1 == d_total;
   assign t_read = issuing;
+  // A step's tail per step reads its h part from the single memory; drained and ipart tails
+  // read only the pair (hoisted, the recurrence's h part is there).
+  assign t_single = !d_drain && !d_ipart;
 
   always_ff @(posedge clk) begin
     if (rst) begin

@@ -281,7 +281,7 @@ module sbe_top #(
       .c_grant(ld_c_grant),
       .done_count(ld_done), .busy(ld_busy), .active_index(ld_active), .cols_done(ld_cols));
 
-  logic                           t_par, t_clear, t_read, acc_conflict;
+  logic                           t_par, t_clear, t_read, t_single, acc_conflict;
   logic [$clog2(SLOTS > 1 ? SLOTS : 2)-1:0]       t_slot;
   logic [$clog2(CPI_MAX > 1 ? CPI_MAX : 2)-1:0]     t_chunk;
   logic [R-1:0]                                   t_next;
@@ -295,7 +295,7 @@ module sbe_top #(
       .tail_done(tl_done), .tail_active(tl_active), .tail_busy(tl_busy), .tail_elems(tl_elems),
       .w_raddr(w_raddr), .w_rdata(w_rdata), .s_raddr(pe_s_raddr), .s_rdata(pe_s_rdata),
       .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_next(t_next), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
-      .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear), .t_read(t_read),
+      .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear), .t_read(t_read), .t_single(t_single),
       .conflict(acc_conflict), .done_count(pe_done), .busy(pe_busy));
 
   sbe_tail #(.LANES(LANES), .ROW_LANES(R), .SLOTS(SLOTS), .CPI_MAX(CPI_MAX), .SAW(SAW), .CAW(CAW), .IDEPTH(IDEPTH),
@@ -303,7 +303,7 @@ module sbe_top #(
       .clk(clk), .rst(urst), .desc_valid(unit_valid[2]), .desc(unit_desc[2*`SBE_DESC_BITS +: `SBE_DESC_BITS]),
       .desc_ready(unit_ready[2]),
       .t_par(t_par), .t_slot(t_slot), .t_chunk(t_chunk), .t_next(t_next), .t_acc_x(t_acc_x), .t_acc_h(t_acc_h),
-      .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear), .t_read(t_read),
+      .t_touched_x(t_touched_x), .t_touched_h(t_touched_h), .t_clear(t_clear), .t_read(t_read), .t_single(t_single),
       .b_raddr(tl_b_raddr), .b_rdata(tl_b_rdata), .c_raddr(tl_c_raddr), .c_rdata(tl_c_rdata),
       .h_raddr(tl_h_raddr), .h_rdata(tl_h_rdata),
       .h_we(tl_h_we), .h_waddr(tl_h_addr), .h_wdata(tl_h_data),

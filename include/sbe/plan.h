@@ -37,16 +37,21 @@ double PaperRoofline(double n_pe, double n_t, double b);
 // lanes' sums added by a tree in the tail. A lane may start an item of a sample only
 // adder_latency cycles after it started the last one of that sample (the bank's
 // read-modify-write): `hazard_factor` is how much that stretches the issue at a batch.
+// The sets of partial sums the RTL keeps (sbe_pe_array): the x and h parts apart (the golden
+// model rounds each on its own before adding them); the part a step adds first in two sets by
+// the step's parity, so that step t+1's first columns add while the tail reads step t's; the h
+// part per step in one, since step t+1's W_h columns come after its W_x columns, by when that
+// tail is done with it.
+inline constexpr int64_t kAccumulatorSets = 3;
+
 struct PeOrganization {
   int64_t lanes = 1;
   int64_t row_lanes = 1;
   int64_t cycles_per_item = 1;
   double efficiency = 1;       // rows / (row_lanes x cycles_per_item): the PEs an item keeps busy
   double hazard_factor = 1;    // >= 1
-  // The banks: 4 x lanes x row_lanes x cycles_per_item x SamplesPerLane x 32 bit: the input
-  // part's and the hidden part's sums (rounded apart), each in two sets so that the tail reads
-  // step t's sums while step t+1 adds into the other (and, hoisted, those of the input phase's
-  // groups, if larger).
+  // The banks: kAccumulatorSets x lanes x row_lanes x cycles_per_item x SamplesPerLane x 32
+  // bit (hoisted: those of the input phase's groups, if larger).
   int64_t accumulator_bytes = 0;
   // The share of N_pe doing useful multiply-adds while the array issues.
   double throughput() const { return efficiency / hazard_factor; }

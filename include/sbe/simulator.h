@@ -38,7 +38,9 @@ struct StallCycles {
   int64_t recurrence = 0;   // an element of h_{t-1} not yet out of the tail
   int64_t barrier = 0;      // baseline: the step waits for the whole previous step
   // Read-after-write on a partial sum: a lane's next item of the same sample within the
-  // adder's latency (stall-free), or the row-wise pass's one add per adder latency (baseline).
+  // adder's latency (stall-free), or the row-wise pass's one add per adder latency (baseline);
+  // and, stall-free per step, the h part's items waiting for the previous step's tail to be
+  // done with the one memory that part adds into (the RTL's, docs/HARDWARE.md).
   int64_t accumulator = 0;
   int64_t fill_drain = 0;   // the MAC pipeline and the tail draining after the last issue
   int64_t total() const { return weights + input + recurrence + barrier + accumulator + fill_drain; }

@@ -90,14 +90,16 @@ void WriteFile(const fs::path& path, const std::string& text) {
   if (!f) Fail("--out: cannot write {}", path.string());
 }
 
-// The planner counts the RTL's four sets of partial sums, but a hoisted plan's as the larger of
-// the input phase's and the recurrence's banks, where the RTL gives all four memories the
-// deepest of both (the most slots, the longest items): at the edge of the LUTRAM it may not fit.
+// The planner counts the RTL's sets of partial sums (kAccumulatorSets), but a hoisted plan's as
+// the larger of the input phase's and the recurrence's banks, where the RTL gives all its
+// memories the deepest of both (the most slots, the longest items): at the edge of the LUTRAM it
+// may not fit.
 void WarnOfAccumulators(const hw::HwConfig& config, const Plan& plan, const Board& board) {
   if (config.AccumulatorBytes() <= AccumulatorCapacity(board)) return;
-  Warn("plan {}: the RTL's accumulators need {} bytes of distributed RAM (x and h parts, two parities), the "
+  Warn("plan {}: the RTL's accumulators need {} bytes of distributed RAM ({} memories a PE), the "
        "planner counted {} against the {} it allows the board: the synthesis may not fit (a smaller --batch does)",
-       plan.ToString(), config.AccumulatorBytes(), plan.pe.accumulator_bytes, AccumulatorCapacity(board));
+       plan.ToString(), config.AccumulatorBytes(), kAccumulatorSets, plan.pe.accumulator_bytes,
+       AccumulatorCapacity(board));
 }
 
 void RunEmit(const EmitArgs& a) {

@@ -329,6 +329,10 @@ class Compiler {
   static std::string X(int parity) { return fmt::format("x{}", parity); }
   static std::string Hs(int parity) { return fmt::format("h{}", parity); }
   static std::string Acc(int parity) { return fmt::format("acc{}", parity); }
+  // The accumulators' single memory: per step, the h part's partial sums (sbe_pe_array). Its
+  // writers of step t + 1 wait for the tail of step t, coarsely; they come after that step's
+  // W_x columns, which cover the tail wherever the input is wider than the tail's time.
+  static constexpr const char* kAccSingle = "acc_single";
   static std::string Slot(int slot) { return fmt::format("slot{}", slot); }
   static std::string Out(int layer, int64_t time, int dir) { return fmt::format("out{}.{}.{}", layer, time, dir); }
 
@@ -420,18 +424,19 @@ class Compiler {
       exempt.push_back(Hs(parity));  // element by element: the tail's progress
     }
     const int64_t base = (op.hidden ? HBase(parity) : XBase(parity)) + op.col_begin * B_;
-    IssueCompute(op.hidden, parity, op.slot, op.col_end - op.col_begin, lane0, base, B_, cfg_.cpi, tail,
-                 op.col_begin * B_, reads, exempt);
+    IssueCompute(op.hidden, parity, op.hidden && !hoisted_, op.slot, op.col_end - op.col_begin, lane0, base, B_,
+                 cfg_.cpi, tail, op.col_begin * B_, reads, exempt);
   }
 
   // A COMPUTE descriptor: `cols` columns from the slot times the operands at `operand` (column
   // after column, `samples` each: the batch, or a hoisted group's rows), `cpi` chunks an item.
-  void IssueCompute(bool hidden, int parity, int slot, int64_t cols, int64_t lane0, int64_t operand, int64_t samples,
-                    int64_t cpi, int64_t tail, int64_t first_h, const std::vector<std::string>& reads,
+  // `single`: into the accumulators' single memory, else into the pair's parity.
+  void IssueCompute(bool hidden, int parity, bool single, int slot, int64_t cols, int64_t lane0, int64_t operand,
+                    int64_t samples, int64_t cpi, int64_t tail, int64_t first_h, const std::vector<std::string>& reads,
                     const std::vector<std::string>& exempt) {
     const int64_t L = cfg_.lanes, g = std::gcd(samples, L);
-    Issue(2, kCompute, reads, {Acc(parity)},
-          {{0, (hidden ? 1u << 4 : 0u) | (static_cast<uint32_t>(parity) << 5)},
+    Issue(2, kCompute, reads, {single ? std::string(kAccSingle) : Acc(parity)},
+          {{0, (hidden ? 1u << 4 : 0u) | (static_cast<uint32_t>(parity) << 5) | (single ? 1u << 6 : 0u)},
            {3, U(SlotBase(slot))}, {4, U(cols)}, {5, U(lane0)}, {6, U(operand)},
            {7, U(samples)}, {8, U(g)}, {9, U(cpi)}, {10, U(slot_load_.at(slot) & 0xFFFF)},
            {11, U(tail & 0xFFFF)}, {12, U(first_h)}, {13, U(L / samples)}, {14, U(L % samples)},
@@ -447,7 +452,7 @@ class Compiler {
     const int parity = static_cast<int>(hoisted_groups_++ % 2);
     const int64_t I = s_.input_size, r0 = op.rows_begin, G = op.rows_end - op.rows_begin;
     const int64_t rows = op.row_end - op.row_begin;
-    IssueCompute(false, parity, op.slot, I, 0, I * r0, G, CeilDiv(rows, static_cast<int64_t>(cfg_.row_lanes)), kNone,
+    IssueCompute(false, parity, false, op.slot, I, 0, I * r0, G, CeilDiv(rows, static_cast<int64_t>(cfg_.row_lanes)), kNone,
                  0, {Slot(op.slot), "xall"}, {Slot(op.slot)});
     const int64_t elements = rows / 4, first = r0 * H_ + op.row_begin / 4;
     Issue(3, kTail, {Acc(parity)}, {"ipart"},
@@ -463,9 +468,9 @@ class Compiler {
     // The samples whose sequence reaches this step's time index: a prefix (Batch's order).
     const int64_t time = TimeOf(op.step);
     const int64_t active = std::count_if(lens_.begin(), lens_.end(), [&](int64_t len) { return len > time; });
-    // Hoisted, the x part is the input-part memory's, rows step x B + b.
+    // Hoisted, the x part is the input-part memory's, rows step x B + b, and the h part the pair's.
     std::vector<std::string> reads{Acc(parity), fmt::format("bias{}", bias_parity), "c", Hs(parity)};
-    if (hoisted_) reads.push_back("ipart");
+    reads.push_back(hoisted_ ? "ipart" : kAccSingle);
     const int64_t ipart = hoisted_ ? op.step * B_ * H_ : 0;
     const int64_t t = Issue(3, kTail, reads, {Hs(1 - parity), "c"},
                             {{0, (hoisted_ ? 1u << 7 : 0u) | (static_cast<uint32_t>(parity) << 5)}, {3, U(H_)}, {4, U(B_)}, {5, U(HBase(1 - parity))},

@@ -39,10 +39,10 @@ struct HwConfig {
   int64_t latency_cycles = 0;
   int64_t burst_bytes = 16;
 
-  // Bytes of the PE array's partial sums: per PE, two parities x two parts (x, h) x slots x
-  // chunks, 32 bits each (slots: the batch's, or a hoisted group's rows if more).
+  // Bytes of the PE array's partial sums: per PE, kAccumulatorSets memories of slots x chunks,
+  // 32 bits each (slots: the batch's, or a hoisted group's rows if more).
   int64_t AccumulatorBytes() const {
-    return static_cast<int64_t>(lanes) * row_lanes * 2 * 2 * slots * cpi_max * 4;
+    return static_cast<int64_t>(lanes) * row_lanes * kAccumulatorSets * slots * cpi_max * 4;
   }
   // name -> value, as Verilator's -G and Yosys' chparam take them.
   std::map<std::string, int64_t> Parameters() const;

@@ -37,11 +37,6 @@ double HazardFactor(int64_t samples, int64_t lanes, int64_t cycles_per_item, int
   return std::max(1.0, static_cast<double>(adder_latency) / static_cast<double>(per_lane * cycles_per_item));
 }
 
-// The partial sums the RTL keeps apart: the x and h parts (the golden model rounds each on its
-// own before adding them), each in two sets by the step's parity, so that the tail reads step
-// t's sums while step t+1's items add into the other set.
-constexpr int64_t kAccumulatorSets = 4;
-
 int64_t AccumulatorCapacity(const Board& board) { return board.lutram_bytes * 3 / 4 * 4 / 5; }
 
 std::vector<PeOrganization> PeOrganizations(int64_t rows, const Board& board, int64_t batch, std::string* why,

@@ -25,6 +25,7 @@ void PeArray::Charge(StallCause cause, int64_t cycles) {
     case StallCause::kInput: stalls_.input += cycles; break;
     case StallCause::kRecurrence: stalls_.recurrence += cycles; break;
     case StallCause::kBarrier: stalls_.barrier += cycles; break;
+    case StallCause::kAccumulator: stalls_.accumulator += cycles; break;
   }
 }
 

@@ -14,7 +14,8 @@
 
 namespace sbe::sim {
 
-enum class StallCause { kWeights, kInput, kRecurrence, kBarrier };
+// kAccumulator: the partial sums' memory still the tail's (the stall-free h part per step).
+enum class StallCause { kWeights, kInput, kRecurrence, kBarrier, kAccumulator };
 
 class PeArray {
  public:

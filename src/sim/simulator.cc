@@ -208,14 +208,22 @@ class Controller {
       // samples interleaved (the batch, or one sample at a time without block-batch).
       const int64_t first_column = op.hidden ? m_.shape.LayerInputSize(op.layer) : 0;
       const int64_t interleaved = op.batch_end - op.batch_begin;
+      // Per step the h part adds into the accumulators' single memory (as the RTL keeps the
+      // partial sums): not before the previous tail is done reading it.
+      const bool single = op.hidden && !plan_.input_hoisted;
       for (int64_t j = op.col_begin; j < op.col_end; ++j) {
         const int64_t w = dram_.ArrivalOf(slot.transfer, (j - op.col_begin + 1) * slot.column_bytes);
         for (int64_t b = op.batch_begin; b < op.batch_end; ++b) {
           const int64_t operand = op.hidden ? h_ready_[b * H + j] : x_ready_[op.step % 2];
-          const StallCause cause = w >= operand ? StallCause::kWeights
-                                   : op.hidden ? StallCause::kRecurrence : StallCause::kInput;
+          StallCause cause = w >= operand ? StallCause::kWeights
+                             : op.hidden ? StallCause::kRecurrence : StallCause::kInput;
+          int64_t ready = std::max(w, operand);
+          if (single && single_free_ > ready) {
+            ready = single_free_;
+            cause = StallCause::kAccumulator;
+          }
           const int64_t lane = (first_column + j) * interleaved + (b - op.batch_begin);
-          const int64_t done = pe_.IssueColumn(std::max(w, operand), cause, b, lane, plan_.pe.cycles_per_item,
+          const int64_t done = pe_.IssueColumn(ready, cause, b, lane, plan_.pe.cycles_per_item,
                                                m_.shape.GateRows());
           if (begin < 0) begin = done - 1;
           last_done_[b] = done;
@@ -298,6 +306,7 @@ class Controller {
       for (int64_t b = 0; b < B; ++b) last = std::max(last, tail_.Process(preact[b], &h_ready_[b * H]));
     }
     tail_done_ = std::max(tail_done_, last);
+    if (stall_free && !plan_.input_hoisted) single_free_ = last;
     step_barrier_ = last;  // the baseline's next step waits for all of h_t
     Record(fmt::format("tail l{} d{} t{}", op.layer, op.direction, op.step), kTailTrack, first, last);
     const DramChannel::Transfer w = dram_.Write(last, B * H * word_);
@@ -332,6 +341,7 @@ class Controller {
   std::vector<int64_t> h_ready_, last_done_;
   int64_t x_ready_[2] = {0, 0}, x_buffer_free_[2] = {0, 0}, step_barrier_ = 0;
   int64_t tail_done_ = 0, last_write_ = 0;
+  int64_t single_free_ = 0;  // when the last tail per step is done with the single memory
   int64_t hoist_done_ = 0;  // hoisted: the cycle the cell's input parts are all final
 };
 

@@ -113,7 +113,7 @@ class HwCliTest(unittest.TestCase):
         r = run_sbe("hw", "emit", "--board", "arty-a7-100t", "--model", "lrcn", "--steps", "4", "--batch", "2",
                     "--input-part", "hoisted", "--out", d)
         assert_ok(self, r)
-        self.assertIn("accumulators need 136192 bytes", r.stderr)
+        self.assertIn("accumulators need 102144 bytes", r.stderr)
         r = run_sbe("hw", "emit", "--board", TINY, "--model", MODEL, "--steps", "1", "--batch", "1", "--out", d)
         assert_ok(self, r)
         self.assertNotIn("accumulators need", r.stderr)

@@ -110,16 +110,19 @@ TEST(SimulatorByHand, TwoStepsTwoSamplesInterleaved) {
   // Step 0. W_x items of samples 0, 1: 5-7 (weights stall 5), 7-9. W_h items: 9-11, 11-13.
   //   Tail: sample 0's pre-activations at 13 -> h at 13 + 1 + 4 = 18; sample 1's at 15 -> 20.
   //   h_1 written at 20 (done 23).
-  // Step 1. W_x items wait for x_1 (6) but the array is busy to 13: 13-15, 15-17. W_h items wait
-  //   for h: sample 0's at 18 (a recurrence stall of 1 cycle), 18-20; sample 1's at 20, 20-22.
-  //   Tail: 22 -> h at 27; 24 -> h at 29. h_2 written at 29 (done 32); h_n and c_n (12 bytes, two
-  //   bursts) from 30, done 34.
-  // End 34 = 16 busy + 5 weights + 1 recurrence + 12 fill and drain.
+  // Step 1. W_x items wait for x_1 (6) but the array is busy to 13: 13-15, 15-17. W_h items add
+  //   into the accumulators' single memory (the h part per step, as the RTL keeps it), which
+  //   step 0's tail reads until it is done at 20: sample 0's (h at 18) waits to 20 (an
+  //   accumulator stall of 3 cycles), 20-22; sample 1's (h at 20) 22-24.
+  //   Tail: 24 -> h at 29; 26 -> h at 31. h_2 written at 31 (done 34); h_n and c_n (12 bytes,
+  //   two bursts) from 32, done 36.
+  // End 36 = 16 busy + 5 weights + 3 accumulator + 12 fill and drain.
   const SimResult r = SimulateTiny(2, 2, Architecture::kStallFree, 2);
-  EXPECT_EQ(r.cycles, 34);
+  EXPECT_EQ(r.cycles, 36);
   EXPECT_EQ(r.busy_cycles, 16);
   EXPECT_EQ(r.stalls.weights, 5);
-  EXPECT_EQ(r.stalls.recurrence, 1);
+  EXPECT_EQ(r.stalls.accumulator, 3);
+  EXPECT_EQ(r.stalls.recurrence, 0);
   EXPECT_EQ(r.stalls.input, 0);
   EXPECT_EQ(r.stalls.fill_drain, 12);
   EXPECT_EQ(r.macs, 32);
