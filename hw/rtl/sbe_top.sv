@@ -209,16 +209,23 @@ module sbe_top #(
   logic [R*16-1:0]        w_data;
   logic [LANES*WAW-1:0]   w_raddr;
   logic [LANES*R*16-1:0]  w_rdata;
-  // A bank word is ROW_LANES weights written a beat at a time: one 16-bit memory per row PE
-  // (synthesis packs them into wide block RAMs).
+  // A bank word is ROW_LANES weights written a beat at a time, so each row PE's weight has its
+  // own write enable. Two row PEs share a 32-bit memory (one RAMB18 of 512 x 36 with two
+  // 16-bit enables, where a 16-bit memory takes a RAMB18 alone): with ROW_LANES and the beat's
+  // words both even, rows 2q and 2q + 1 always come in the same beat and the same bank word,
+  // so they share the write address.
   logic [WAW-1:0]         w_addr_next;  // one adder for the row PEs a beat runs on into
   assign w_addr_next = w_addr + 1'b1;
+  localparam int WPACK = (R % 2 == 0 && BW % 2 == 0) ? 2 : 1;
   for (genvar j = 0; j < LANES; j++) begin : g_wbank
-    for (genvar p = 0; p < R; p++) begin : g_row
-      logic [15:0] mem[WDEPTH];
+    for (genvar q = 0; q < R / WPACK; q++) begin : g_row
+      logic [WPACK*16-1:0] mem[WDEPTH];
+      logic [WAW-1:0] wa;
+      assign wa = w_next[q*WPACK] ? w_addr_next : w_addr;
       always_ff @(posedge clk) begin
-        if (w_we && 32'(w_bank) == j && w_mask[p]) mem[w_next[p] ? w_addr_next : w_addr] <= w_data[p*16 +: 16];
-        w_rdata[(j*R + p)*16 +: 16] <= mem[w_raddr[j*WAW +: WAW]];
+        for (int h = 0; h < WPACK; h++)
+          if (w_we && 32'(w_bank) == j && w_mask[q*WPACK + h]) mem[wa][h*16 +: 16] <= w_data[(q*WPACK + h)*16 +: 16];
+        w_rdata[(j*R + q*WPACK)*16 +: WPACK*16] <= mem[w_raddr[j*WAW +: WAW]];
       end
     end
   end
