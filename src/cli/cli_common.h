@@ -27,6 +27,8 @@ void AddSimulateCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
 void AddHwCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+void AddLoadgenCommand(CLI::App& app);
 
 // Where a command's input sequences come from: .npy files, or random values of a given count
 // (samples) and length.

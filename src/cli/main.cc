@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
                                  "sbe bench --suite lrcn --json bench.json --plot bench.png",
                                  "sbe report --summary         # lrcn: this CPU beside the paper's boards",
                                  "sbe info --model my_lstm.safetensors",
-                                 "sbe hw cosim --model deepbench-256 --steps 3   # the RTL in Verilator"}));
+                                 "sbe hw cosim --model deepbench-256 --steps 3   # the RTL in Verilator",
+                                 "sbe serve --model lrcn --max-batch 32        # the inference server"}));
   sbe::cli::AddRunCommand(app);
   sbe::cli::AddPlanCommand(app);
   sbe::cli::AddSimulateCommand(app);
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   sbe::cli::AddReportCommand(app);
   sbe::cli::AddInfoCommand(app);
   sbe::cli::AddHwCommand(app);
+  sbe::cli::AddServeCommand(app);
+  sbe::cli::AddLoadgenCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
