@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
   pybind11-dev python3-pybind11 python3-pytest
   verilator yosys tcl
+  libcpp-httplib-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio haproxy curl openssl
 )
 
 missing=()
