@@ -46,7 +46,7 @@ void Loadgen(LoadgenArgs a) {
 }  // namespace
 
 void AddLoadgenCommand(CLI::App& app) {
-  auto* args = new LoadgenArgs;
+  auto args = std::make_shared<LoadgenArgs>();
   CLI::App* cmd = app.add_subcommand("loadgen", "Open-loop load (Poisson arrivals) or live streams against `sbe serve`; throughput and p50/p90/p99");
   serve::LoadOptions& o = args->o;
   cmd->add_option("--host", o.host, "Server address")->capture_default_str();

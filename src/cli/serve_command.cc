@@ -126,7 +126,7 @@ void Serve(const ServeArgs& a) {
 }  // namespace
 
 void AddServeCommand(CLI::App& app) {
-  auto* args = new ServeArgs;  // lives as long as the app
+  auto args = std::make_shared<ServeArgs>();  // the callback holds it as long as the app
   CLI::App* cmd = app.add_subcommand("serve", "Serve models over the Open Inference Protocol (REST and gRPC), batching concurrent users and streams");
   cmd->add_option("--model", args->models, "A preset, .safetensors or .onnx; NAME=PATH to name it; repeat for several models")
       ->capture_default_str();
