@@ -88,7 +88,7 @@ def sweep(sbe, model, steps, server_args, start_rate, bound_ms, duration, log):
             p["mean_batch"] = (after["sbe_batch_size_sum"] - before["sbe_batch_size_sum"]) / max(batches, 1)
             p["sustained"] = sustained(p, bound_ms)
             points.append(p)
-            log(f"  {model} {' '.join(server_args) or '(defaults)'}: offered {p['offered_per_s']:.0f}/s -> "
+            log(f"  {model} {' '.join(map(str, server_args))}: offered {p['offered_per_s']:.0f}/s -> "
                 f"{p['throughput_per_s']:.0f}/s, p50 {p['latency_ms']['p50']:.1f} p99 {p['latency_ms']['p99']:.1f} ms, "
                 f"mean batch {p['mean_batch']:.1f}{'' if p['sustained'] else '  (not sustained)'}")
             misses = 0 if p["sustained"] else misses + 1
@@ -130,7 +130,7 @@ def main():
         common += ["--input-range", "-1,1"]
     # p99 bounds: a few times one full batch's compute on this machine, so a server that keeps up
     # meets them and one that falls behind (a growing queue) does not.
-    models = [("deepbench-1024", 25, 2, 1000.0), ("lrcn", 32, 20, 100.0)]
+    models = [("deepbench-1024", 25, 40, 250.0), ("lrcn", 32, 150, 100.0)]
     study = {"machine": machine_line(), "precision": a.precision, "threads": a.threads, "duration_s": a.duration,
              "command": " ".join(sys.argv), "models": {}}
     for model, steps, start, bound in models:
