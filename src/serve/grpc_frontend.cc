@@ -63,7 +63,7 @@ InferRequest FromProto(const inference::ModelInferRequest& p, bool* raw) {
     const auto& in = p.inputs(i);
     Tensor t;
     t.name = in.name();
-    const std::string what = "input '" + t.name + "'";
+    const std::string what = "input '" + Printable(t.name) + "'";
     const auto dt = ParseDataType(in.datatype());
     if (!dt) Invalid(fmt::format("{}: datatype {} is not one of FP32, INT32, INT64", what, in.datatype()));
     t.datatype = *dt;
@@ -82,7 +82,9 @@ InferRequest FromProto(const inference::ModelInferRequest& p, bool* raw) {
       if (static_cast<int64_t>(bytes.size()) != n * ElementBytes(t.datatype)) {
         Invalid(fmt::format("{}: {} raw bytes, shape {} in {} needs {}", what, bytes.size(), ShapeToString(t.shape), DataTypeName(t.datatype), n * ElementBytes(t.datatype)));
       }
-      if (t.datatype == DataType::kFp32) {
+      if (n == 0) {
+        // nothing to copy
+      } else if (t.datatype == DataType::kFp32) {
         t.f32.resize(n);
         std::memcpy(t.f32.data(), bytes.data(), bytes.size());
       } else if (t.datatype == DataType::kInt32) {

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "sbe/error.h"
@@ -91,7 +93,9 @@ void Flatten(const json& data, Tensor* t, size_t depth, int64_t limit, const std
   if (have >= limit) Invalid(fmt::format("{}: 'data' has more than the shape's {} values", what, limit));
   if (t->datatype == DataType::kFp32) {
     if (!data.is_number()) Invalid(what + ": FP32 'data' must hold numbers");
-    t->f32.push_back(data.get<float>());
+    const double v = data.get<double>();
+    if (!(std::fabs(v) <= std::numeric_limits<float>::max())) Invalid(fmt::format("{}: {} is out of FP32's range", what, v));
+    t->f32.push_back(static_cast<float>(v));
   } else {
     if (!data.is_number_integer()) Invalid(fmt::format("{}: {} 'data' must hold integers", what, DataTypeName(t->datatype)));
     t->ints.push_back(data.get<int64_t>());
@@ -99,6 +103,7 @@ void Flatten(const json& data, Tensor* t, size_t depth, int64_t limit, const std
 }
 
 void ReadBinary(std::string_view bytes, Tensor* t) {
+  if (bytes.empty()) return;  // a tensor with a zero dimension (memcpy must not see null)
   const int64_t n = static_cast<int64_t>(bytes.size()) / ElementBytes(t->datatype);
   if (t->datatype == DataType::kFp32) {
     t->f32.resize(n);
@@ -117,6 +122,7 @@ void ReadBinary(std::string_view bytes, Tensor* t) {
 }
 
 void WriteBinary(const Tensor& t, std::string* out) {
+  if (t.f32.empty() && t.ints.empty()) return;
   if (t.datatype == DataType::kFp32) {
     out->append(reinterpret_cast<const char*>(t.f32.data()), t.f32.size() * sizeof(float));
   } else if (t.datatype == DataType::kInt32) {
@@ -141,6 +147,8 @@ json ParseJson(std::string_view text, const char* what) {
     return json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     Invalid(fmt::format("{}: malformed JSON at byte {}", what, e.byte));
+  } catch (const json::exception&) {  // a number too large for a double
+    Invalid(fmt::format("{}: a number out of range", what));
   }
 }
 
@@ -166,7 +174,7 @@ std::vector<Tensor> ReadTensors(const json& list, std::string_view binary, const
     const auto name = j.find("name");
     if (name == j.end() || !name->is_string()) Invalid(fmt::format("{}[{}]: 'name' must be a string", field, i));
     t.name = name->get<std::string>();
-    const std::string what = fmt::format("{} '{}'", field == std::string("inputs") ? "input" : "output", t.name);
+    const std::string what = fmt::format("{} '{}'", field == std::string("inputs") ? "input" : "output", Printable(t.name));
     const auto type = j.find("datatype");
     if (type == j.end() || !type->is_string()) Invalid(what + ": 'datatype' must be a string");
     const auto dt = ParseDataType(type->get<std::string>());
@@ -272,8 +280,8 @@ InferRequest ParseRestRequest(std::string_view body, std::optional<int64_t> head
       if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) Invalid(fmt::format("outputs[{}]: 'name' must be a string", i));
       RequestedOutput out{o["name"].get<std::string>(), r.binary_outputs};
       if (const auto params = o.find("parameters"); params != o.end()) {
-        if (!params->is_object()) Invalid(fmt::format("output '{}': 'parameters' must be an object", out.name));
-        if (params->contains("binary_data")) out.binary = BoolParameter(*params, "binary_data", "output '" + out.name + "'");
+        if (!params->is_object()) Invalid(fmt::format("output '{}': 'parameters' must be an object", Printable(out.name)));
+        if (params->contains("binary_data")) out.binary = BoolParameter(*params, "binary_data", "output '" + Printable(out.name) + "'");
       }
       r.outputs.push_back(std::move(out));
     }
@@ -322,6 +330,18 @@ InferResponse ParseRestResponse(std::string_view body, std::optional<int64_t> he
   if (!j.contains("outputs")) Invalid("response body: no 'outputs'");
   r.outputs = ReadTensors(j["outputs"], binary, "outputs");
   return r;
+}
+
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return s.size() > 64 ? out + "..." : out;
 }
 
 std::string ErrorBody(std::string_view message) { return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -95,6 +95,10 @@ std::string EncodeRestRequest(const InferRequest& request, bool binary_inputs, s
 // REST response body -> response (the client side).
 InferResponse ParseRestResponse(std::string_view body, std::optional<int64_t> header_length);
 
+// A client's string (a tensor's name, an id) as it may appear in a one-line message: control
+// characters escaped, at most 64 bytes.
+std::string Printable(std::string_view s);
+
 // The protocol's error body: {"error": "..."}.
 std::string ErrorBody(std::string_view message);
 

@@ -117,7 +117,7 @@ void ServedModel::CheckInputs(const InferRequest& r, Item* item) const {
   const Tensor* c0 = nullptr;
   for (const Tensor& t : r.inputs) {
     const Tensor** slot = t.name == kInput ? &x : t.name == kLengths ? &lengths : t.name == kH0 ? &h0 : t.name == kC0 ? &c0 : nullptr;
-    if (!slot) Invalid(fmt::format("input '{}': model {} takes input, lengths, h0 and c0", t.name, name_));
+    if (!slot) Invalid(fmt::format("input '{}': model {} takes input, lengths, h0 and c0", Printable(t.name), name_));
     if (*slot) Invalid(fmt::format("input '{}' is given twice", t.name));
     *slot = &t;
   }
@@ -147,12 +147,12 @@ void ServedModel::CheckInputs(const InferRequest& r, Item* item) const {
     *out = Transpose01(t->shape, t->f32.data());
   }
   if (!r.sequence.id.empty()) {
-    if (s.bidirectional) Invalid(fmt::format("sequence {}: model {} is bidirectional; its reverse direction needs the whole sequence, so it does not stream", r.sequence.id, name_));
-    if (b != 1) Invalid(fmt::format("sequence {}: a chunk carries one sample (input batch {})", r.sequence.id, b));
+    if (s.bidirectional) Invalid(fmt::format("sequence {}: model {} is bidirectional; its reverse direction needs the whole sequence, so it does not stream", Printable(r.sequence.id), name_));
+    if (b != 1) Invalid(fmt::format("sequence {}: a chunk carries one sample (input batch {})", Printable(r.sequence.id), b));
     if (lengths) Invalid(fmt::format("sequence {}: a chunk's length is its steps; 'lengths' is for whole sequences", r.sequence.id));
   }
   for (const RequestedOutput& o : r.outputs) {
-    if (o.name != kOutput && o.name != kHn && o.name != kCn) Invalid(fmt::format("output '{}': model {} gives output, h_n and c_n", o.name, name_));
+    if (o.name != kOutput && o.name != kHn && o.name != kCn) Invalid(fmt::format("output '{}': model {} gives output, h_n and c_n", Printable(o.name), name_));
   }
   item->sequence = r.sequence;
 }
@@ -173,7 +173,7 @@ InferResponse ServedModel::Infer(const InferRequest& request) {
       auto it = streams_.find(seq.id);
       if (it == streams_.end()) {
         if (!seq.start) {
-          throw ServeError(Status::kNotFound, fmt::format("sequence {} is not live on model {} (never started, ended, idle past the timeout, or held by another replica)", seq.id, name_));
+          throw ServeError(Status::kNotFound, fmt::format("sequence {} is not live on model {} (never started, ended, idle past the timeout, or held by another replica)", Printable(seq.id), name_));
         }
         if (static_cast<int>(streams_.size()) >= options_.max_sequences) {
           throw ServeError(Status::kExhausted, fmt::format("model {}: {} sequences are live (the limit); end one or wait for idle ones to expire", name_, streams_.size()));

@@ -41,7 +41,7 @@ ServedModel& InferenceService::Model(const std::string& name) {
   if (it == models_.end()) {
     std::string names;
     for (const auto& [n, m] : models_) names += (names.empty() ? "" : ", ") + n;
-    throw ServeError(Status::kNotFound, fmt::format("model '{}' is not served here (models: {})", name, names));
+    throw ServeError(Status::kNotFound, fmt::format("model '{}' is not served here (models: {})", Printable(name), names));
   }
   return *it->second;
 }
