@@ -40,6 +40,20 @@ def _wait(predicate, what, timeout=60):
     raise RuntimeError(f"serve_cluster: {what} after {timeout} s")
 
 
+def wait_ready(proc, log_path, timeout=120):
+    """The 'ready' log line of the `sbe serve` process `proc` (its stderr goes to log_path), as
+    a dict (http_port, grpc_port, ...); raises RuntimeError when it exits or times out first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in pathlib.Path(log_path).read_text().splitlines():
+            if '"event":"ready"' in line:
+                return json.loads(line)
+        if proc.poll() is not None:
+            raise RuntimeError(f"sbe serve exited {proc.returncode}: {pathlib.Path(log_path).read_text()[-4000:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"sbe serve not ready after {timeout} s")
+
+
 class Cluster:
     """Context manager: .port (the balancer), .replicas [{"port", "proc", "log"}], .kill(i)."""
 
@@ -61,15 +75,7 @@ class Cluster:
                                         stdout=subprocess.DEVNULL, stderr=f)
                 self.replicas.append({"proc": proc, "log": log, "file": f, "port": None})
             for r in self.replicas:
-                def ready(r=r):
-                    if r["proc"].poll() is not None:
-                        raise RuntimeError(f"serve_cluster: a replica exited {r['proc'].returncode}: {r['log'].read_text()}")
-                    for line in r["log"].read_text().splitlines():
-                        if '"event":"ready"' in line:
-                            r["port"] = json.loads(line)["http_port"]
-                            return True
-                    return False
-                _wait(ready, "a replica is not ready")
+                r["port"] = wait_ready(r["proc"], r["log"])["http_port"]
             env = {**os.environ, "SBE_LB_PORT": str(self.port), "SBE_STATS_PORT": str(self.stats_port),
                    "SBE_REPLICA1_PORT": str(self.replicas[0]["port"]), "SBE_REPLICA2_PORT": str(self.replicas[1]["port"])}
             self.haproxy_log = open(pathlib.Path(self.dir.name) / "haproxy.log", "w")

@@ -21,6 +21,8 @@ import time
 import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from serve_cluster import wait_ready  # noqa: E402
 
 
 def rss_mb(pid):
@@ -52,20 +54,11 @@ def main():
     p.add_argument("--bound-mb", type=float, default=64, help="allowed growth of the resident set (default 64 MB)")
     p.add_argument("--json", help="write the result here")
     a = p.parse_args()
-    log = open(f"/tmp/sbe-soak-{os.getpid()}.log", "w+")
+    log_path = f"/tmp/sbe-soak-{os.getpid()}.log"
+    log = open(log_path, "w+")
     server = subprocess.Popen([a.sbe, "serve", "--port", "0", "--grpc-port", "-1", "--model", "lrcn", "--threads", "2",
                                "--sequence-idle-timeout-s", "2", "--max-sequences", "512"], stderr=log, stdout=subprocess.DEVNULL)
-    port = None
-    for _ in range(600):
-        log.seek(0)
-        for line in log.read().splitlines():
-            if '"event":"ready"' in line:
-                port = json.loads(line)["http_port"]
-        if port or server.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not port:
-        sys.exit("serving_soak: sbe serve did not start")
+    port = wait_ready(server, log_path)["http_port"]
 
     def loadgen(*args):
         r = subprocess.run([a.sbe, "loadgen", "--port", str(port), "--model", "lrcn", "--json", *map(str, args)],

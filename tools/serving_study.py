@@ -25,6 +25,8 @@ import sys
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from serve_cluster import wait_ready  # noqa: E402
 
 
 class Server:
@@ -32,19 +34,11 @@ class Server:
         self.argv = [sbe, "serve", "--port", "0", "--grpc-port", "-1", *map(str, args)]
 
     def __enter__(self):
-        self.log = open(f"/tmp/sbe-study-{os.getpid()}.log", "w+")
+        self.log_path = f"/tmp/sbe-study-{os.getpid()}.log"
+        self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            self.log.seek(0)
-            for line in self.log.read().splitlines():
-                if '"event":"ready"' in line:
-                    self.port = json.loads(line)["http_port"]
-                    return self
-            if self.proc.poll() is not None:
-                sys.exit(f"serving_study: sbe serve exited: {self.argv}")
-            time.sleep(0.1)
-        sys.exit("serving_study: sbe serve not ready")
+        self.port = wait_ready(self.proc, self.log_path)["http_port"]
+        return self
 
     def metrics(self):
         import urllib.request

@@ -2,6 +2,7 @@
 #include "cli/cli_common.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -233,6 +234,16 @@ PlanRequest MakePlanRequest(const PlanChoiceArgs& a, int steps, const LstmModel&
   }
   r.input = a.input;
   return r;
+}
+
+std::string ReadTokenFile(const std::string& path, const char* flag) {
+  std::ifstream f(path);
+  if (!f) Fail("{} {}: cannot read it", flag, path);
+  std::stringstream s;
+  s << f.rdbuf();
+  std::string token = s.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
 }
 
 }  // namespace sbe::cli

@@ -140,6 +140,9 @@ auto ForSubject(const std::string& subject, const std::string& flag, F&& f) {
   }
 }
 
+// The contents of a secret's file (--auth-token-file), trailing whitespace and newline cut.
+std::string ReadTokenFile(const std::string& path, const char* flag);
+
 // Writes the JSON object as the only thing on stdout (so `sbe ... --json | jq` works).
 void PrintJson(const nlohmann::json& j);
 

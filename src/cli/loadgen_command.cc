@@ -1,7 +1,4 @@
 // `sbe loadgen`: open-loop load against a running `sbe serve` (src/serve/load_generator.h).
-#include <fstream>
-#include <sstream>
-
 #include "cli/cli_common.h"
 #include "serve/load_generator.h"
 
@@ -18,14 +15,7 @@ struct LoadgenArgs {
 void Loadgen(LoadgenArgs a) {
   if (!(a.o.duration_s > 0)) Fail("--duration {}: must be positive", a.o.duration_s);
   if (a.o.streams < 0) Fail("--streams {}: must be >= 0", a.o.streams);
-  if (!a.auth_token_file.empty()) {
-    std::ifstream f(a.auth_token_file);
-    if (!f) Fail("--auth-token-file {}: cannot read it", a.auth_token_file);
-    std::stringstream s;
-    s << f.rdbuf();
-    a.o.token = s.str();
-    while (!a.o.token.empty() && std::isspace(static_cast<unsigned char>(a.o.token.back()))) a.o.token.pop_back();
-  }
+  if (!a.auth_token_file.empty()) a.o.token = ReadTokenFile(a.auth_token_file, "--auth-token-file");
   a.o.binary = !a.json_numbers;
   const nlohmann::json r = serve::RunLoad(a.o).json;
   if (a.json) return PrintJson(r);

@@ -1,8 +1,6 @@
 // `sbe serve`: the inference server (src/serve, docs/SERVING.md).
 #include <csignal>
-#include <fstream>
 #include <pthread.h>
-#include <sstream>
 
 #include "cli/cli_common.h"
 #include "sbe/presets.h"
@@ -29,12 +27,7 @@ struct ServeArgs {
 };
 
 std::string ReadToken(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) Fail("--auth-token-file {}: cannot read it", path);
-  std::stringstream s;
-  s << f.rdbuf();
-  std::string token = s.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  std::string token = ReadTokenFile(path, "--auth-token-file");
   if (token.empty()) Fail("--auth-token-file {}: the file is empty", path);
   return token;
 }

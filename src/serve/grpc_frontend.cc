@@ -28,8 +28,6 @@ grpc::StatusCode GrpcCode(Status s) {
 
 grpc::Status ToGrpc(const ServeError& e) { return grpc::Status(GrpcCode(e.status()), e.what()); }
 
-[[noreturn]] void Invalid(const std::string& m) { throw ServeError(Status::kInvalid, m); }
-
 bool BoolParam(const google::protobuf::Map<std::string, inference::InferParameter>& params, const char* key) {
   const auto it = params.find(key);
   if (it == params.end()) return false;

@@ -61,8 +61,6 @@ int64_t ElementBytes(DataType t) { return t == DataType::kInt64 ? 8 : 4; }
 
 namespace {
 
-[[noreturn]] void Invalid(const std::string& message) { throw ServeError(Status::kInvalid, message); }
-
 int64_t NumElements(const std::vector<int64_t>& shape, const std::string& what) {
   try {
     return CheckedNumElements(shape, what);

@@ -37,6 +37,9 @@ class ServeError : public std::runtime_error {
   Status status_;
 };
 
+// The request does not fit the protocol or the model: the one way the readers refuse.
+[[noreturn]] inline void Invalid(const std::string& message) { throw ServeError(Status::kInvalid, message); }
+
 // The protocol's datatypes sbe reads and writes (tensors of other types are refused by name).
 enum class DataType { kFp32, kInt32, kInt64 };
 std::optional<DataType> ParseDataType(std::string_view name);  // "FP32", ...

@@ -18,8 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-[[noreturn]] void Invalid(const std::string& message) { throw ServeError(Status::kInvalid, message); }
-
 const char* kInput = "input";
 const char* kLengths = "lengths";
 const char* kH0 = "h0";

@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from sbe_test_util import SBE_BIN, SBE_REPO
+from sbe_test_util import SBE_BIN, SBE_REPO  # also puts tools/ on the path
+from serve_cluster import wait_ready
 
 
 class Server:
@@ -36,17 +37,11 @@ class Server:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log_file,
                                      env={**os.environ, **(self.env or {})})
         if self.wait:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                for line in self.log().splitlines():
-                    if '"event":"ready"' in line:
-                        ready = json.loads(line)
-                        self.http, self.grpc = ready["http_port"], ready["grpc_port"]
-                        return self
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"sbe serve exited {self.proc.returncode}:\n{self.log()}")
-                time.sleep(0.05)
-            raise AssertionError(f"sbe serve not ready after 120 s:\n{self.log()}")
+            try:
+                ready = wait_ready(self.proc, self.log_path)
+            except RuntimeError as e:
+                raise AssertionError(str(e)) from e
+            self.http, self.grpc = ready["http_port"], ready["grpc_port"]
         return self
 
     def log(self):
