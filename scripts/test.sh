@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 JOBS=$(nproc)
-FUZZ_SECONDS=${SBE_FUZZ_SECONDS:-45}
+FUZZ_SECONDS=${SBE_FUZZ_SECONDS:-30}
 LOG=$(mktemp -d)
 passed=0 failed=0
 
@@ -36,7 +36,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 echo "== fuzzers (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSBE_FUZZ=ON \
   -DSBE_TESTS=OFF -DSBE_PYTHON_MODULE=OFF >/dev/null
-ninja -C build-fuzz
+ninja -C build-fuzz sbe_fuzzers
 n_fuzzers=$(find build-fuzz/tests/fuzz -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x | wc -l)
 if tests/fuzz/run_fuzzers.sh build-fuzz "$FUZZ_SECONDS"; then
   passed=$((passed + n_fuzzers))

@@ -78,7 +78,10 @@ void Serve(const ServeArgs& a) {
   batching.max_queued_samples = a.max_queue;
   nlohmann::json models = nlohmann::json::array();
   for (const std::string& arg : a.models) {
-    const auto [name, spec] = ModelName(arg);
+    // Named pair, not a structured binding: clang 14 refuses to capture bindings in the loader lambda.
+    const std::pair<std::string, std::string> named = ModelName(arg);
+    const std::string& name = named.first;
+    const std::string& spec = named.second;
     if (service.models().count(name)) Fail("--model {}: a second model named {} (use name=path)", arg, name);
     LstmModel model = ForArgument("--model", spec, [&] { return LoadModel(spec); });
     const ExecutorOptions options = MakeExecutorOptions(a.exec, model, nullptr);
