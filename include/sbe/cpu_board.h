@@ -39,6 +39,15 @@ struct MachineCeilings {
   // tile on L1-resident weights (on some cores the tile issues faster than the probe's
   // dependent chains).
   double int16_probe_gops = 0, int16_tile_gops = 0;
+  // The engine's fp32 tile on L1-resident weights: below the FMA probe's figure (the tile also
+  // loads its weights); the planner's compute times use the tiles' figures.
+  double fp32_tile_gflops = 0;
+  // Nanoseconds per (sample, hidden unit) of the cell epilogue (activations, c and h), one
+  // thread, call overhead included.
+  double cell_ns_fp32 = 0, cell_ns_int16 = 0;
+  // Microseconds for the engine's threads to meet once (a barrier of its thread pool, all
+  // threads): what every step of a hidden-split costs beyond its work.
+  double meeting_us = 0;
   std::vector<BandwidthLevel> levels;  // increasing capacity; the last is DRAM
   // Read bandwidth of all the threads streaming a working set of exactly this many bytes (a
   // workload's W_x or W_h): where it sits between two levels, or fills one, neither level's
@@ -62,7 +71,8 @@ struct MachineCeilings {
   void Raise(const MachineCeilings& other);
 };
 
-// About 0.6 s: both peaks and the read bandwidth of L2, L3 (sized from CPUID) and DRAM; then,
+// About 0.6 s: both peaks, a meeting of the threads, and the read bandwidth of L2, L3 (sized
+// from CPUID) and DRAM; then,
 // about 0.15 s each, the read bandwidth of each of `working_sets` (bytes).
 MachineCeilings MeasureCeilings(int threads, const std::vector<int64_t>& working_sets = {});
 

@@ -23,6 +23,50 @@ namespace sbe {
 enum class StepSync { kStallFree, kBarrier };
 inline const char* StepSyncName(StepSync s) { return s == StepSync::kBarrier ? "barrier" : "stall-free"; }
 
+// How the engine's threads share a layer's recurrence (the input part is always split by
+// hidden units over all of them). The threads form direction_teams x batch_teams teams of
+// hidden_threads threads each:
+//  - hidden-split: one team; its threads share each step's hidden units and meet every step;
+//  - batch-split: a team per group of samples, each for all steps: no meeting, W_h read by
+//    every team (from its own L2 when it fits there, else from the shared levels);
+//  - direction-split: the two directions of a bidirectional layer at once, a team each;
+//  - and their products (direction+batch-split, batch+hidden-split, ...).
+// A decomposition may leave threads idle (one thread can beat two that meet every step on a
+// small layer).
+struct Decomposition {
+  int direction_teams = 1;
+  int batch_teams = 1;
+  int hidden_threads = 1;
+
+  int teams() const { return direction_teams * batch_teams; }
+  int threads() const { return teams() * hidden_threads; }
+  // Its kind: "hidden-split" when there is one team, else the split parts joined by '+'
+  // ("batch-split", "direction+batch-split", "batch+hidden-split").
+  std::string Kind() const;
+  // "batch-split (2 teams of 1 thread)".
+  std::string Describe() const;
+  // "batch-split:2x1": what --decomposition takes to force exactly this one.
+  std::string Spec() const;
+  bool operator==(const Decomposition&) const = default;
+};
+// The kinds --decomposition accepts, for help and messages.
+std::vector<std::string> DecompositionKinds();
+// Throws Error unless `text` is a kind or KIND:TEAMSxTHREADS (whether the shape, batch and
+// threads allow it is PlanCpu's to say).
+void CheckDecompositionSpec(const std::string& text);
+
+// One decomposition the planner considered, with its predicted time for the run and where the
+// time goes (seconds, the whole run: every layer and direction).
+struct DecompositionCandidate {
+  Decomposition decomposition;
+  double seconds = 0;            // 0: not predicted (the board is not measured)
+  double input_seconds = 0;      // the hoisted input parts
+  double compute_seconds = 0;    // the recurrence where its multiply-adds set the pace
+  double memory_seconds = 0;     // the recurrence where reading W_h sets the pace
+  double meeting_seconds = 0;    // the threads of a team meeting every step
+  std::string bound;             // "compute", "memory" (the recurrence's larger share)
+};
+
 struct CpuPlanRequest {
   int64_t steps = 1;
   int64_t batch = 1;
@@ -30,6 +74,10 @@ struct CpuPlanRequest {
   int threads = 0;  // 0: every core of the board
   StepSync sync = StepSync::kStallFree;
   std::optional<int64_t> blocks;  // W_h column blocks, fixed (--blocks); else chosen
+  // A decomposition forced (--decomposition): a kind, whose team sizes are then the planner's
+  // (the most threads of that kind), or a kind with its sizes, "batch-split:2x1" (Spec()); ""
+  // or "auto": the planner's choice.
+  std::string decomposition;
 };
 
 // What the engine runs, in its own units. A unit tile is 4 gates x `lanes` hidden units; the
@@ -39,12 +87,13 @@ struct CpuTiling {
   int lanes = 1;
   int samples_per_tile = 1;     // the recurrence: samples of the batch per kernel call
   int rows_per_tile = 1;        // the input part: (step, sample) rows per kernel call
-  int threads = 1;
+  int threads = 1;              // the engine's pool (some may idle: decomposition.threads())
   StepSync sync = StepSync::kStallFree;
+  Decomposition decomposition;
   int64_t tiles = 1;            // ceil(H / lanes)
   // W_h's column blocks: each is one chunk of h (tiles_per_block tiles' units), and the tiles
   // of chunk c are computed by the thread that owns it; thread k owns the neighbouring chunks
-  // [k * blocks_per_thread, (k + 1) * blocks_per_thread).
+  // [k * blocks_per_thread, (k + 1) * blocks_per_thread), k counted within its team.
   int64_t tiles_per_block = 1;
   int64_t blocks = 1;
   int64_t blocks_per_thread = 1;
@@ -57,10 +106,13 @@ struct CpuTiling {
 struct CpuPlan {
   Plan plan;  // the paper's view: batch, blocks, input_blocks, cases, alpha, predictions
   CpuTiling tiling;
+  // Every decomposition considered, the chosen one first; the plan's predictions are its.
+  std::vector<DecompositionCandidate> candidates;
 };
 
 // Plans `shape` on `board` for one run of request.steps x request.batch. Throws Error on a
-// request that cannot be run (no steps or samples, blocks outside [1, H], negative threads).
+// request that cannot be run (no steps or samples, blocks outside [1, H], negative threads, a
+// decomposition this shape, batch or thread count has no candidate of).
 CpuPlan PlanCpu(const LstmShape& shape, const CpuBoard& board, const CpuPlanRequest& request);
 
 // The phases of one run of the plan, per layer and direction: the hoisted input part reads W_x

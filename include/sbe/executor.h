@@ -30,9 +30,11 @@ struct ExecutorOptions {
   // What the user fixed of the plan (blocks; the simulator's batch, objective, ...); the
   // planner chooses the rest for each input's steps and samples.
   PlanRequest plan;
-  // The CPU engine: threads (0: every core) and how they meet between steps.
+  // The CPU engine: threads (0: every core), how they meet between steps, and a kind of
+  // decomposition forced ("" or "auto": the planner's; sbe/cpu_plan.h).
   int threads = 0;
   StepSync sync = StepSync::kStallFree;
+  std::string decomposition;
   // The simulator: the FPGA board it models, its options, and where to write a Chrome trace
   // of each run ("": none).
   std::optional<Board> board;

@@ -1,4 +1,6 @@
-// Built-in models: the paper's LRCN layer and DeepBench's inference LSTMs.
+// Built-in models: the paper's LRCN layer, DeepBench's inference LSTMs, and the practice
+// suite's LSTMs shaped like the ones deployed (speech encoders, NMT stacks, small sensor
+// models, wide bidirectional layers).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@ struct PresetInfo {
   LstmShape shape;
   int steps;
   std::string description;
+  int serving_batch = 0;  // practice presets: the batch the practice suite also runs them at
 };
 
 const std::vector<PresetInfo>& Presets();
@@ -25,6 +28,8 @@ int PresetSteps(const std::string& name);
 // DeepBench's inference LSTMs among the presets, by hidden size: the deepbench suite of
 // `sbe bench` and `sbe report`.
 std::vector<std::string> DeepBenchPresetNames();
+// The practice suite's presets (`sbe bench --suite practice`).
+std::vector<std::string> PracticePresetNames();
 // "lrcn, deepbench-256, ..." for messages and help.
 std::string PresetNames();
 // Builds a preset with weights drawn from U(-1/sqrt(H), 1/sqrt(H)), as nn.LSTM initialises

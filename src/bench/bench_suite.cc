@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/ranges.h>
+
 #include "bench/onednn_anchor.h"
 #include "common/python_tools.h"
 #include "common/stats.h"
@@ -33,6 +35,7 @@ double MaxAbsDiff(const TensorF& a, const TensorF& b) {
 
 struct Result {
   std::string engine, precision, schedule;
+  std::string forced;  // sbe: the decomposition forced (its Spec()), "" for the planner's choice
   std::vector<double> seconds;
   double agreement = 0;  // max |y - y_oneDNN|
   std::string note;
@@ -47,6 +50,7 @@ nlohmann::json ResultJson(const Result& r, double macs, const BenchWorkload& w, 
                    {"all_seconds", r.seconds}, {"gops", gops},
                    {"ms_per_sample", t * 1e3 / w.batch}};
   if (!r.schedule.empty()) j["schedule"] = r.schedule;
+  if (!r.forced.empty()) j["forced_decomposition"] = r.forced;
   if (onednn_s > 0) j["vs_onednn"] = onednn_s / t;
   if (torch_s > 0) j["vs_torch"] = torch_s / t;
   const bool int16 = r.precision == "int16";
@@ -55,7 +59,14 @@ nlohmann::json ResultJson(const Result& r, double macs, const BenchWorkload& w, 
   j["roofline_fraction"] = gops / roof;
   j["max_abs_diff_vs_onednn"] = r.agreement;
   if (!r.note.empty()) j["note"] = r.note;
-  if (!r.plan.is_null()) j["plan"] = r.plan;
+  if (!r.plan.is_null()) {
+    j["plan"] = r.plan;
+    const nlohmann::json& d = r.plan.at("cpu").at("decomposition");
+    j["decomposition"] = fmt::format("{}:{}x{}", d.at("kind").get<std::string>(),
+                                     d.at("direction_teams").get<int>() * d.at("batch_teams").get<int>(),
+                                     d.at("hidden_threads").get<int>());
+    j["predicted_seconds"] = r.plan.at("predicted_ms_per_batch").get<double>() * 1e-3;
+  }
   return j;
 }
 
@@ -109,7 +120,7 @@ std::optional<Result> RunTorch(const LstmModel& m, const LstmInput& in, int thre
          "--warmup", "1", "--repeat", std::to_string(repeat), "--output", y_path, "--json"},
         fmt::format("PyTorch on {} (tools/bench_torch.py)", m.name));
     const nlohmann::json j = nlohmann::json::parse(out);
-    r = Result{"pytorch", "fp32", "", j.at("seconds_all").get<std::vector<double>>(), 0,
+    r = Result{"pytorch", "fp32", "", "", j.at("seconds_all").get<std::vector<double>>(), 0,
                fmt::format("torch {}, {}", j.value("torch", "?"), j.value("blas", "?")), {}};
     r->agreement = MaxAbsDiff(ReadNpyFloat(y_path), onednn_y);
   } catch (const std::exception& e) {
@@ -120,21 +131,51 @@ std::optional<Result> RunTorch(const LstmModel& m, const LstmInput& in, int thre
   return r;
 }
 
+// Per precision: every forced decomposition's predicted and measured seconds, the planner's
+// choice (its stall-free run), the fastest measured, and how far the choice is from it.
+nlohmann::json DecompositionSummary(const nlohmann::json& results) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* precision : {"fp32", "int16"}) {
+    nlohmann::json points = nlohmann::json::array();
+    std::string chosen, best;
+    double best_s = INFINITY, chosen_s = 0;
+    for (const nlohmann::json& r : results) {
+      if (r["engine"] != "sbe" || r["precision"] != precision) continue;
+      if (!r.contains("forced_decomposition")) {
+        if (r["schedule"] == "stall-free") chosen = r["decomposition"].get<std::string>();
+        continue;
+      }
+      const double measured = r["seconds"].get<double>(), predicted = r["predicted_seconds"].get<double>();
+      points.push_back({{"decomposition", r["forced_decomposition"]}, {"predicted_seconds", predicted},
+                        {"measured_seconds", measured}, {"error", predicted / measured - 1}});
+      if (measured < best_s) best_s = measured, best = r["forced_decomposition"].get<std::string>();
+    }
+    for (const nlohmann::json& p : points) {
+      if (p["decomposition"] == chosen) chosen_s = p["measured_seconds"].get<double>();
+    }
+    if (points.empty()) continue;
+    out[precision] = {{"points", points}, {"chosen", chosen}, {"best_measured", best},
+                      {"chosen_vs_best", chosen_s > 0 ? chosen_s / best_s : 0.0}};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string BenchResultKey(const nlohmann::json& r) {
   std::string key = fmt::format("{} {}", r.at("engine").get<std::string>(), r.at("precision").get<std::string>());
   if (r.contains("schedule")) key += fmt::format(" {}", r["schedule"].get<std::string>());
+  if (r.contains("forced_decomposition")) key += fmt::format(" {}", r["forced_decomposition"].get<std::string>());
   return key;
 }
 
-std::vector<std::string> SuiteNames() { return {"lrcn", "deepbench", "all"}; }
+std::vector<std::string> SuiteNames() { return {"lrcn", "deepbench", "practice", "all"}; }
 
 std::vector<BenchWorkload> SuiteWorkloads(const std::string& suite, const std::vector<int>& batches,
                                           std::optional<int> steps) {
   const std::vector<std::string> names = SuiteNames();
   if (std::find(names.begin(), names.end(), suite) == names.end()) {
-    Fail("suite {}: unknown suite (lrcn, deepbench, all)", suite);
+    Fail("suite {}: unknown suite ({})", suite, fmt::join(names, ", "));
   }
   std::vector<BenchWorkload> w;
   if (suite == "lrcn" || suite == "all") {
@@ -145,6 +186,13 @@ std::vector<BenchWorkload> SuiteWorkloads(const std::string& suite, const std::v
   if (suite == "deepbench" || suite == "all") {
     for (const std::string& name : DeepBenchPresetNames()) {
       for (int b : batches.empty() ? std::vector<int>{1, 2, 4} : batches) {
+        w.push_back({name, b, steps.value_or(PresetSteps(name))});
+      }
+    }
+  }
+  if (suite == "practice" || suite == "all") {
+    for (const std::string& name : PracticePresetNames()) {
+      for (int b : batches.empty() ? std::vector<int>{1, FindPreset(name).serving_batch} : batches) {
         w.push_back({name, b, steps.value_or(PresetSteps(name))});
       }
     }
@@ -206,21 +254,42 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
     // oneDNN first: its output is what every other engine is compared with.
     OneDnnLstm onednn(m, w.steps, w.batch, threads);
     TensorF onednn_y;
-    std::vector<Result> results{{"onednn", "fp32", "", {}, 0, onednn.Describe(), {}}};
+    std::vector<Result> results{{"onednn", "fp32", "", "", {}, 0, onednn.Describe(), {}}};
     std::vector<std::function<void()>> runs{[&] { onednn.Run(in.x, &onednn_y); }};
     std::vector<std::unique_ptr<Executor>> engines;
-    std::vector<LstmOutput> outs(4);
+    // The planner's choice under both syncs, then (with --decompositions) every candidate forced.
+    struct Variant {
+      Precision precision;
+      StepSync sync;
+      std::string forced;
+    };
+    std::vector<Variant> variants;
     for (Precision precision : {Precision::kFp32, Precision::kInt16}) {
-      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
-        ExecutorOptions o;
-        o.precision = precision;
-        o.threads = threads;
-        o.sync = sync;
-        o.calibration_sample = &in.x;
-        engines.push_back(MakeExecutor("cpu", m, o));
-        results.push_back({"sbe", PrecisionName(precision), StepSyncName(sync), {}, 0, "", {}});
-        runs.push_back([&, e = engines.back().get(), out = &outs[engines.size() - 1]] { *out = e->Run(in); });
+      for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) variants.push_back({precision, sync, ""});
+    }
+    if (a.decompositions) {
+      for (Precision precision : {Precision::kFp32, Precision::kInt16}) {
+        CpuPlanRequest r;
+        r.steps = w.steps;
+        r.batch = w.batch;
+        r.precision = precision;
+        r.threads = threads;
+        for (const DecompositionCandidate& c : PlanCpu(m.shape, ThisCpuBoard(), r).candidates) {
+          variants.push_back({precision, StepSync::kStallFree, c.decomposition.Spec()});
+        }
       }
+    }
+    std::vector<LstmOutput> outs(variants.size());
+    for (const Variant& v : variants) {
+      ExecutorOptions o;
+      o.precision = v.precision;
+      o.threads = threads;
+      o.sync = v.sync;
+      o.decomposition = v.forced;
+      o.calibration_sample = &in.x;
+      engines.push_back(MakeExecutor("cpu", m, o));
+      results.push_back({"sbe", PrecisionName(v.precision), StepSyncName(v.sync), v.forced, {}, 0, "", {}});
+      runs.push_back([&, e = engines.back().get(), out = &outs[engines.size() - 1]] { *out = e->Run(in); });
     }
     const std::vector<std::vector<double>> seconds = TimeInTurns(a.repeat, runs);
     for (size_t e = 0; e < results.size(); ++e) {
@@ -252,6 +321,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
     for (const Result& r : mw.results) {
       jw["results"].push_back(ResultJson(r, mw.macs, w, mw.shape, ceilings, onednn_s, torch_s));
     }
+    if (a.decompositions) jw["decompositions"] = DecompositionSummary(jw["results"]);
     report["workloads"].push_back(jw);
   }
   if (!torch_note.empty()) report["notes"].push_back(torch_note);

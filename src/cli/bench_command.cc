@@ -19,6 +19,7 @@ struct BenchArgs {
   int threads = 0;
   int repeat = 5;
   bool no_torch = false;
+  bool decompositions = false;
   uint64_t seed = 0;
   std::string json, plot;
   bool json_stdout = false;
@@ -41,15 +42,25 @@ std::vector<BenchWorkload> Workloads(const BenchArgs& a) {
 void PrintWorkload(const nlohmann::json& w) {
   std::printf("\n%s, batch %d, %d steps (%.3g G multiply-adds)\n", w["model"].get<std::string>().c_str(),
               w["batch"].get<int>(), w["steps"].get<int>(), w["macs"].get<double>() * 1e-9);
-  std::printf("  %-22s %10s %9s %11s %9s %9s %9s\n", "engine", "ms", "GOPS", "ms/sample", "×oneDNN",
+  std::printf("  %-44s %10s %9s %11s %9s %9s %9s\n", "engine", "ms", "GOPS", "ms/sample", "×oneDNN",
               "×PyTorch", "roofline");
   for (const nlohmann::json& r : w["results"]) {
-    std::string label = r["engine"].get<std::string>() + " " + r["precision"].get<std::string>();
-    if (r.contains("schedule")) label += " " + r["schedule"].get<std::string>();
-    std::printf("  %-22s %10.3f %9.1f %11.4f %9.2f %9s %8.0f%%\n", label.c_str(), r["seconds"].get<double>() * 1e3,
-                r["gops"].get<double>(), r["ms_per_sample"].get<double>(), r.value("vs_onednn", 0.0),
+    std::printf("  %-44s %10.3f %9.1f %11.4f %9.2f %9s %8.0f%%\n", BenchResultKey(r).c_str(),
+                r["seconds"].get<double>() * 1e3, r["gops"].get<double>(), r["ms_per_sample"].get<double>(),
+                r.value("vs_onednn", 0.0),
                 r.contains("vs_torch") ? fmt::format("{:.2f}", r["vs_torch"].get<double>()).c_str() : "-",
                 100 * r["roofline_fraction"].get<double>());
+  }
+  if (!w.contains("decompositions")) return;
+  for (const auto& [precision, d] : w["decompositions"].items()) {
+    std::printf("  %s decompositions: the planner chose %s, the fastest measured was %s (chosen %.2fx its time)\n",
+                precision.c_str(), d["chosen"].get<std::string>().c_str(), d["best_measured"].get<std::string>().c_str(),
+                d["chosen_vs_best"].get<double>());
+    for (const nlohmann::json& p : d["points"]) {
+      std::printf("    %-30s predicted %9.3f ms, measured %9.3f ms (%+.0f%%)\n",
+                  p["decomposition"].get<std::string>().c_str(), p["predicted_seconds"].get<double>() * 1e3,
+                  p["measured_seconds"].get<double>() * 1e3, 100 * p["error"].get<double>());
+    }
   }
 }
 
@@ -61,6 +72,7 @@ void Bench(const BenchArgs& a) {
   o.threads = a.threads;
   o.repeat = a.repeat;
   o.torch = !a.no_torch;
+  o.decompositions = a.decompositions;
   o.seed = a.seed;
   o.progress = [](int k, int n, const std::string& what) {
     if (k > 0) {
@@ -102,7 +114,7 @@ void AddBenchCommand(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time the CPU engine against oneDNN and PyTorch on the same weights and inputs");
-  cmd->add_option("--suite", args->suite, "lrcn (batch 1, 8, 32, 128), deepbench (hidden 256..2048, batch 1, 2, 4) or all")
+  cmd->add_option("--suite", args->suite, "lrcn (batch 1, 8, 32, 128), deepbench (hidden 256..2048, batch 1, 2, 4), practice (9 deployed shapes at batch 1 and a serving batch) or all")
       ->capture_default_str();
   cmd->add_option("--model", args->model, "Instead of a suite: one preset or model file");
   cmd->add_option("--batch", args->batches, "Batch sizes (comma-separated) instead of the suite's")
@@ -114,12 +126,16 @@ void AddBenchCommand(CLI::App& app) {
                   "(each turn begins with 20 ms of warm-up runs); the median is reported")
       ->capture_default_str();
   cmd->add_flag("--no-torch", args->no_torch, "Skip PyTorch (it runs as a /usr/bin/python3 subprocess)");
+  cmd->add_flag("--decompositions", args->decompositions,
+                "Also run every decomposition the planner considers, each forced, and report its "
+                "predicted against its measured time");
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
   cmd->add_option("--json", args->json, "Write the full report as JSON to this file ('-': stdout, alone)");
   cmd->add_option("--plot", args->plot, "Draw throughput and ratios per workload (PNG)");
   cmd->footer(Examples({
       "sbe bench                                   # lrcn at batch 1, 8, 32, 128",
       "sbe bench --suite all --json bench.json --plot bench.png",
+      "sbe bench --suite practice --decompositions --json practice.json",
       "sbe bench --model deepbench-1024 --batch 1,4 --threads 1 --repeat 9",
       "sbe bench --suite lrcn --json - | jq '.workloads[].results[] | {engine, gops}'",
   }));

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/ranges.h>
+
+#include "sbe/cpu_plan.h"
 #include "sbe/formats.h"
 #include "sbe/presets.h"
 
@@ -19,9 +22,13 @@ std::string PlanLine(const nlohmann::json& p) {
   const int blocks = p.at("blocks").get<int>(), input_blocks = p.at("input_blocks").get<int>();
   if (p.contains("cpu")) {
     const nlohmann::json& c = p["cpu"];
-    return fmt::format("batch {}; W_h in {} block{}; W_x in {} block{} (hoisted); {} columns per W_h block, {} per "
-                       "thread; {} threads, {}; {} sample{} per tile ({} kernels, {} lanes)",
-                       p.at("batch").get<int>(), blocks, blocks == 1 ? "" : "s", input_blocks,
+    const nlohmann::json& d = c.at("decomposition");
+    const int teams = d.at("direction_teams").get<int>() * d.at("batch_teams").get<int>();
+    const int team_threads = d.at("hidden_threads").get<int>();
+    return fmt::format("batch {}; {} ({} team{} of {} thread{}); W_h in {} block{}; W_x in {} block{} (hoisted); {} "
+                       "columns per W_h block, {} per thread; {} threads, {}; {} sample{} per tile ({} kernels, {} lanes)",
+                       p.at("batch").get<int>(), d.at("kind").get<std::string>(), teams, teams == 1 ? "" : "s",
+                       team_threads, team_threads == 1 ? "" : "s", blocks, blocks == 1 ? "" : "s", input_blocks,
                        input_blocks == 1 ? "" : "s", c.at("block_columns").get<int64_t>(),
                        c.at("blocks_per_thread").get<int64_t>(), c.at("threads").get<int>(),
                        c.at("sync").get<std::string>(), c.at("samples_per_tile").get<int>(),
@@ -165,6 +172,7 @@ void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor) {
             {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}},
             "cpu engine: how threads meet between steps; stall-free: a thread goes on as soon as "
             "the chunk of h it needs is out");
+  AddDecompositionOption(cmd, &args->decomposition);
   cmd->add_option("--blocks", args->blocks,
                   "cpu engine: column blocks of W_h, one chunk of h each, or auto: the planner's (equal "
                   "blocks of whole unit tiles: 5 over 16 tiles runs 4 blocks of 4)")
@@ -173,6 +181,21 @@ void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor) {
                   "int16: the range LO,HI of inputs to calibrate for (default: the input's)")
       ->delimiter(',')
       ->expected(2);
+}
+
+void AddDecompositionOption(CLI::App* cmd, std::string* value) {
+  cmd->add_option("--decomposition", *value,
+                  fmt::format("cpu engine: how threads share the recurrence, or auto: the planner's "
+                              "fastest prediction ({}; KIND:TEAMSxTHREADS forces the sizes too; "
+                              "sbe plan --board cpu lists the candidates)",
+                              fmt::join(DecompositionKinds(), ", ")))
+      ->capture_default_str();
+}
+
+std::string CheckDecomposition(const std::string& value) {
+  if (value == "auto") return "";
+  ForSubject("decomposition", "--decomposition", [&] { CheckDecompositionSpec(value); });
+  return value;
 }
 
 ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& model, const TensorF* sample) {
@@ -189,6 +212,7 @@ ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& mode
   o.precision = a.precision;
   o.threads = a.threads;
   o.sync = a.sync;
+  o.decomposition = CheckDecomposition(a.decomposition);
   o.plan.blocks = BlocksFor(a.blocks, model);
   if (!a.input_range.empty()) {
     o.input_range = InputRange{a.input_range[0], a.input_range[1]};

@@ -73,12 +73,14 @@ CLI::Option* AddChoice(CLI::App* cmd, const std::string& flag, E* value,
 }
 
 // How a command picks and configures an executor: --executor, --precision, --threads,
-// --sync (also --schedule), --blocks and --input-range (`run`, `bench`), and the board of the simulator.
+// --sync (also --schedule), --decomposition, --blocks and --input-range (`run`, `serve`), and the
+// board of the simulator.
 struct ExecutorArgs {
   std::string executor = "auto";
   Precision precision = Precision::kFp32;
   int threads = 0;
   StepSync sync = StepSync::kStallFree;
+  std::string decomposition = "auto";
   std::string blocks = "auto";
   std::vector<double> input_range;
   std::string board = "vx690t";
@@ -88,6 +90,10 @@ void AddExecutorOptions(CLI::App* cmd, ExecutorArgs* args, bool with_executor);
 // The options for `model`, checked against it with the flags' names; `sample` is the input the
 // fixed-point executors calibrate for when --input-range is absent.
 ExecutorOptions MakeExecutorOptions(const ExecutorArgs& a, const LstmModel& model, const TensorF* sample);
+// --decomposition: adds the option (help lists the kinds) to `cmd`.
+void AddDecompositionOption(CLI::App* cmd, std::string* value);
+// "auto" or a kind of DecompositionKinds(); else Error naming --decomposition.
+std::string CheckDecomposition(const std::string& value);
 // The precision and arithmetic names of every registered executor, for --help.
 std::string ExecutorHelp();
 // "auto" or a positive integer, for --batch and --blocks.

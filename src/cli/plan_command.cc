@@ -54,6 +54,7 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
   r.precision = a.cpu.precision;
   r.threads = a.cpu.threads;
   r.sync = a.cpu.sync;
+  r.decomposition = CheckDecomposition(a.cpu.decomposition);
   if (a.cpu.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.cpu.threads);
   if (const std::optional<int> blocks = BlocksFor(a.choice.blocks, model)) r.blocks = *blocks;
   if (a.json) {
@@ -84,6 +85,17 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
   std::printf("predicted  %.1f GOPS (%s bound, %.0f%% of the peak), %.4f ms per sample, %.3f ms per batch\n",
               p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
               p.predicted_ms_per_batch);
+  std::printf("meeting    %.2f us per meeting of the threads (measured)\n", m.meeting_us);
+  std::printf("\ndecompositions%s (predicted for the whole run, the chosen one first)\n",
+              r.decomposition.empty() ? "" : fmt::format(" of the kind forced, {}", r.decomposition).c_str());
+  std::printf("  %-30s %7s %8s %10s %10s %10s %10s %10s %8s\n", "kind", "teams", "threads", "ms", "input",
+              "compute", "memory", "meetings", "bound");
+  for (const DecompositionCandidate& c : plan.candidates) {
+    const Decomposition& d = c.decomposition;
+    std::printf("  %-30s %7d %8s %10.3f %10.3f %10.3f %10.3f %10.3f %8s\n", d.Kind().c_str(), d.teams(),
+                fmt::format("{}x{}", d.teams(), d.hidden_threads).c_str(), c.seconds * 1e3, c.input_seconds * 1e3,
+                c.compute_seconds * 1e3, c.memory_seconds * 1e3, c.meeting_seconds * 1e3, c.bound.c_str());
+  }
 }
 
 void RunPlan(const PlanArgs& a) {
@@ -159,6 +171,7 @@ void AddPlanCommand(CLI::App& app) {
   cmd->add_option("--threads", args->cpu.threads, "cpu: threads (0: all cores)")->capture_default_str();
   AddChoice(cmd, "--sync", &args->cpu.sync, {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}},
             "cpu: how threads meet between steps");
+  AddDecompositionOption(cmd, &args->cpu.decomposition);
   cmd->add_option("--steps", args->steps, "Sequence length (default: the model's)");
   cmd->add_flag("--schedule", args->schedule, "Print the start of the explicit schedule");
   cmd->add_option("--plot", args->plot, "Draw the batch-size and blocking-number figures (PNG)");
@@ -169,6 +182,7 @@ void AddPlanCommand(CLI::App& app) {
                         "sbe plan --board z7045 --model lrcn --json",
                         "sbe plan --board z7045 --batch 1 --input per-step   # the paper's input part",
                         "sbe plan --board cpu --model deepbench-1024 --batch 4 --precision int16",
+                        "sbe plan --board cpu --model speech-3x320-bi --batch 16 --decomposition direction-split",
                         "sbe plan --board u280 --model deepbench-2048 --objective latency --max-batch 8",
                         "sbe plan --board z7045 --batch 32 --blocks auto --plot z7045.png"}));
   cmd->callback([args] { RunPlan(*args); });

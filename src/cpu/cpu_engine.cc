@@ -1,12 +1,16 @@
 // The CPU engine: the planner's CPU plan (sbe/cpu_plan.h) executed as it is, fp32 and int16
-// (docs/CPU_ENGINE.md). Per layer and direction, in one job of the thread pool:
-//  1. the input part W_x x_t for all steps at once (weights reused T x B times), tile by tile;
-//  2. the recurrence, column-wise: W_h's column blocks meet the batch in a fixed order, with
+// (docs/CPU_ENGINE.md). Per layer, in one job of the thread pool:
+//  1. the input part W_x x_t of every direction for all steps at once (weights reused T x B
+//     times), its tiles split over all the threads; then the threads meet once;
+//  2. the recurrence, column-wise: W_h's column blocks meet the samples in a fixed order, with
 //     the partial sums parked between blocks and the cell epilogue fused into the last one.
-// Each thread owns neighbouring chunks of hidden units (one chunk = one column block). Under
-// the stall-free sync a thread starts column block c of step t+1 as soon as chunk c of h_t is
-// out (a flag per chunk), so no thread waits for the slowest one at a step boundary; the
-// barrier sync waits for all.
+// The recurrence runs in the plan's decomposition: teams of threads, each a direction and a
+// group of samples for all steps. Within a team each thread owns neighbouring chunks of hidden
+// units (one chunk = one column block). Under the stall-free sync a thread starts column block
+// c of step t+1 as soon as its team's chunk c of h_t is out (a flag per chunk), so no thread
+// waits for the slowest one at a step boundary; the barrier sync waits for the whole team.
+// Every sample's sums run over the columns in the same order whatever the decomposition and
+// the thread count, so fp32 results do not depend on either (and int16 is exact anyway).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -60,14 +64,13 @@ struct PackedCell {
   int x_shift = 0, h_shift = 0, h_frac = 15;  // int16 only
 };
 
-// Everything one (layer, direction) job reads and writes. Built by the caller, read by all
-// threads; nothing here is allocated during the job.
+// Everything the recurrence of one (layer, direction) and the input part read and write.
+// Built by the caller, read by all threads; nothing here is allocated during the job.
 template <typename P>
 struct CellJob {
   using W = typename P::Weight;
   using A = typename P::Acc;
   const PackedCell<P>* cell;
-  ThreadPool* pool;
   bool stall_free;
   int64_t T, B, H, N, tiles, chunks, tiles_per_chunk, chunks_per_thread;
   int rows_per_tile, samples_per_tile;  // kernel calls' groups: input part, recurrence
@@ -82,17 +85,20 @@ struct CellJob {
   W* h_state;   // (2, B, Hp)
   A* c_state;   // (B, Hp)
   int64_t Hp;
-  const int64_t* lens;     // per sample
-  const int64_t* order;    // samples by decreasing length: active at step s = order[0..n_s)
-  const int64_t* active;   // n_s per step
-  ReadyFlag* ready;             // per chunk: steps of h completed
+  const int64_t* lens;        // per sample
+  // The batch teams: team g's samples, by decreasing length, are order[team_begin[g] ..
+  // team_begin[g + 1]); at step s the first active[g * T + s] of them are still running.
+  const int64_t* order;
+  const int64_t* team_begin;
+  const int64_t* active;
+  ReadyFlag* ready;             // (batch teams, chunks): steps of h completed
   int64_t* saturated_preacts;   // per thread
   int64_t* saturated_cells;
 
   int64_t ChunkBegin(int64_t c) const { return c * tiles_per_chunk; }
-  // Thread t owns the chunks [FirstChunk(t), FirstChunk(t + 1)): neighbours, so that its share
-  // of each column block of W_h is one stream (packed_gates.h).
-  int64_t FirstChunk(int64_t thread) const { return std::min(chunks, thread * chunks_per_thread); }
+  // Thread k of a team owns the chunks [FirstChunk(k), FirstChunk(k + 1)): neighbours, so that
+  // its share of each column block of W_h is one stream (packed_gates.h).
+  int64_t FirstChunk(int64_t k) const { return std::min(chunks, k * chunks_per_thread); }
   int64_t ChunkEnd(int64_t c) const { return std::min(tiles, (c + 1) * tiles_per_chunk); }
   int64_t Time(int64_t s, int64_t b) const { return reverse ? lens[b] - 1 - s : s; }
 };
@@ -106,21 +112,23 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
   w.h_frac = h_frac;
 }
 
-// 1. The input part of this thread's chunks for every (step, sample) row at once: per column
-// block of W_x (a unit tile's share stays in L2 while the rows pass), tile by tile, the rows
-// in groups whose sums stay in registers across the block.
+// 1. The input part of this thread's share of the tiles (`threads` shares) for every (step,
+// sample) row at once: per column block of W_x (a unit tile's share stays in L2 while the rows
+// pass), tile by tile, the rows in groups whose sums stay in registers across the block.
 template <typename P>
-void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
+void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = job.rows_per_tile;
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
   const int64_t steps = cell.wx.col_steps, per_block = cell.wx.block_steps;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
+  const int64_t share = CeilDiv(job.tiles, threads);
+  const int64_t tile0 = std::min(job.tiles, thread * share), tile1 = std::min(job.tiles, tile0 + share);
   for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
     const int64_t s1 = std::min(steps, s0 + per_block);
     const bool first = s0 == 0, last = s1 == steps;
-    for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
-      for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
+    {
+      for (int64_t tile = tile0; tile < tile1; ++tile) {
         work.w = cell.wx.At(tile, s0 * kPer);
         work.steps = s1 - s0;
         work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
@@ -141,28 +149,32 @@ void InputPart(const CellJob<P>& job, int thread, Work<P>& work) {
   }
 }
 
-// 2. The recurrence over this thread's chunks.
+// 2. The recurrence of batch team `team` over the chunks of its thread `rank`; `barrier` is the
+// team's.
 template <typename P>
-void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
+void Recurrence(const CellJob<P>& job, int team, int rank, SpinBarrier* barrier, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = job.samples_per_tile;
   const int64_t N4 = 4 * job.N;
   constexpr int kPer = PackedGates<typename P::Weight>::kColumnsPerStep;
+  const int64_t* order = job.order + job.team_begin[team];
+  const int64_t* active = job.active + team * job.T;
+  ReadyFlag* ready = job.ready + team * job.chunks;
   SetShift<P>(work, cell.h_shift, cell.h_frac);
   for (int64_t s = 0; s < job.T; ++s) {
-    const int64_t n_active = job.active[s];
+    const int64_t n_active = active[s];
     if (n_active == 0) break;
-    if (!job.stall_free) job.pool->Barrier();
+    if (!job.stall_free) barrier->Wait();
     const typename P::Weight* h_in = job.h_state + (s % 2) * job.B * job.Hp;
     typename P::Weight* h_out = job.h_state + ((s + 1) % 2) * job.B * job.Hp;
     for (int64_t cb = 0; cb < job.chunks; ++cb) {
       if (job.stall_free) {
-        SpinUntil([&] { return job.ready[cb].steps.load(std::memory_order_acquire) >= s; });
+        SpinUntil([&] { return ready[cb].steps.load(std::memory_order_acquire) >= s; });
       }
       const int64_t col0 = job.ChunkBegin(cb) * job.N;
       const int64_t col1 = std::min(job.H, job.ChunkEnd(cb) * job.N);
       const bool first = cb == 0, last = cb == job.chunks - 1;
-      for (int64_t c = job.FirstChunk(thread); c < job.FirstChunk(thread + 1); ++c) {
+      for (int64_t c = job.FirstChunk(rank); c < job.FirstChunk(rank + 1); ++c) {
         for (int64_t tile = job.ChunkBegin(c); tile < job.ChunkEnd(c); ++tile) {
           work.w = cell.wh.At(tile, col0);
           work.steps = CeilDiv(col1 - col0, kPer);
@@ -171,7 +183,7 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
           for (int64_t i0 = 0; i0 < n_active; i0 += group) {
             work.n = static_cast<int>(std::min<int64_t>(group, n_active - i0));
             for (int j = 0; j < work.n; ++j) {
-              const int64_t b = job.order[i0 + j];
+              const int64_t b = order[i0 + j];
               typename P::Acc* park = job.park + (b * job.tiles + tile) * N4;
               work.x[j] = h_in + b * job.Hp + col0;
               work.init[j] = first ? nullptr : park;
@@ -187,32 +199,58 @@ void Recurrence(const CellJob<P>& job, int thread, Work<P>& work) {
             RunTile(work);
           }
         }
-        if (last) job.ready[c].steps.store(s + 1, std::memory_order_release);
+        if (last) ready[c].steps.store(s + 1, std::memory_order_release);
       }
     }
   }
 }
 
+// One layer: the input parts of its directions over every thread, a meeting, then each team's
+// recurrence (a team of one direction runs it; a team of both runs them one after the other).
 template <typename P>
-void RunCellJob(void* context, int thread) {
-  const CellJob<P>& job = *static_cast<const CellJob<P>*>(context);
+struct LayerJob {
+  const CellJob<P>* directions[2];
+  int num_directions;
+  Decomposition decomposition;
+  ThreadPool* pool;
+  SpinBarrier* team_barriers;  // per team
+};
+
+template <typename P>
+void RunLayerJob(void* context, int thread) {
+  const LayerJob<P>& layer = *static_cast<const LayerJob<P>*>(context);
+  const Decomposition& d = layer.decomposition;
   Work<P> work;
-  InputPart(job, thread, work);
-  // A thread without chunks has nothing to wait for, unless the barrier needs it.
-  if (job.FirstChunk(thread) < job.chunks || !job.stall_free) Recurrence(job, thread, work);
-  job.saturated_preacts[thread] += work.saturated_preacts;
-  job.saturated_cells[thread] += work.saturated_cells;
+  for (int dir = 0; dir < layer.num_directions; ++dir) InputPart(*layer.directions[dir], thread, layer.pool->size(), work);
+  layer.pool->Barrier();
+  if (thread < d.threads()) {
+    const int team = thread / d.hidden_threads, rank = thread % d.hidden_threads;
+    const int direction_team = team / d.batch_teams, batch_team = team % d.batch_teams;
+    for (int dir = 0; dir < layer.num_directions; ++dir) {
+      if (d.direction_teams > 1 && dir != direction_team) continue;
+      const CellJob<P>& job = *layer.directions[dir];
+      // A thread without chunks has nothing to wait for, unless the barrier needs it.
+      if (job.FirstChunk(rank) < job.chunks || !job.stall_free) {
+        Recurrence(job, batch_team, rank, &layer.team_barriers[team], work);
+      }
+    }
+  }
+  layer.directions[0]->saturated_preacts[thread] += work.saturated_preacts;
+  layer.directions[0]->saturated_cells[thread] += work.saturated_cells;
 }
 
 // The buffers of one Run, kept between runs of the same shape.
+// Each direction has its own input part, sums and state: under a direction-split both run at
+// once.
 template <typename P>
 struct Workspace {
-  int64_t T = -1, B = -1, blocks = -1;
+  int64_t T = -1, B = -1, blocks = -1, teams = -1;
   Buffer<typename P::Weight> layer_a, layer_b;
-  Buffer<typename P::Acc> gx, park, c_state;
-  Buffer<typename P::Weight> h_state;
-  std::vector<int64_t> lens, order, active;
-  std::unique_ptr<ReadyFlag[]> ready;
+  Buffer<typename P::Acc> gx, park, c_state;  // per direction
+  Buffer<typename P::Weight> h_state;         // per direction
+  std::vector<int64_t> lens, order, team_begin, active;
+  std::unique_ptr<ReadyFlag[]> ready;         // (directions, batch teams, blocks)
+  std::unique_ptr<SpinBarrier[]> team_barriers;
 };
 
 // One precision's engine: packed cells and the loop above, run on the tiling it is given.
@@ -254,21 +292,27 @@ class Engine {
     }
     W* out = ws.layer_b.data();
     const int64_t out_stride = RoundUp(D * H, 2);
+    const Decomposition& dec = tiling.decomposition;
+    const int64_t gx_size = T * B * tiles * 4 * N, park_size = B * tiles * 4 * N, state_size = B * Hp;
     for (int layer = 0; layer < shape_.num_layers; ++layer) {
       std::fill(out, out + T * B * out_stride, W{0});  // y is zero past each sample's length
+      CellJob<P> jobs[2];
+      LayerJob<P> layer_job{};
       for (int dir = 0; dir < D; ++dir) {
         const int64_t cell_index = layer * D + dir;
+        W* h_state = ws.h_state.data() + dir * 2 * state_size;
+        A* c_state = ws.c_state.data() + dir * state_size;
         // The state starts from h0, c0 (or zeros); padding lanes stay zero.
-        std::fill(ws.h_state.begin(), ws.h_state.end(), W{0});
-        std::fill(ws.c_state.begin(), ws.c_state.end(), A{0});
+        std::fill(h_state, h_state + 2 * state_size, W{0});
+        std::fill(c_state, c_state + state_size, A{0});
         for (int64_t b = 0; b < B; ++b) {
-          if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, ws.h_state.data() + b * Hp);
-          if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, ws.c_state.data() + b * Hp);
+          if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, h_state + b * Hp);
+          if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, c_state + b * Hp);
         }
-        for (int64_t c = 0; c < tiling.blocks; ++c) ws.ready[c].steps.store(0, std::memory_order_relaxed);
-        CellJob<P> job{};
+        ReadyFlag* ready = ws.ready.get() + dir * dec.batch_teams * tiling.blocks;
+        for (int64_t c = 0; c < dec.batch_teams * tiling.blocks; ++c) ready[c].steps.store(0, std::memory_order_relaxed);
+        CellJob<P>& job = jobs[dir];
         job.cell = &cells_[cell_index];
-        job.pool = &pool_;
         job.stall_free = tiling.sync == StepSync::kStallFree;
         job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
         job.chunks = tiling.blocks;
@@ -279,18 +323,28 @@ class Engine {
         job.reverse = shape_.RunsBackward(dir);
         job.in = in; job.in_stride = in_stride;
         job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
-        job.gx = ws.gx.data(); job.park = ws.park.data();
-        job.h_state = ws.h_state.data(); job.c_state = ws.c_state.data(); job.Hp = Hp;
-        job.lens = ws.lens.data(); job.order = ws.order.data(); job.active = ws.active.data();
-        job.ready = ws.ready.get();
+        job.gx = ws.gx.data() + dir * gx_size; job.park = ws.park.data() + dir * park_size;
+        job.h_state = h_state; job.c_state = c_state; job.Hp = Hp;
+        job.lens = ws.lens.data(); job.order = ws.order.data(); job.team_begin = ws.team_begin.data();
+        job.active = ws.active.data();
+        job.ready = ready;
         job.saturated_preacts = sat_preacts_.data();
         job.saturated_cells = sat_cells_.data();
-        pool_.Run(&RunCellJob<P>, &job);
-        // The final state of each sample: after its last valid step.
+        layer_job.directions[dir] = &job;
+      }
+      layer_job.num_directions = D;
+      layer_job.decomposition = dec;
+      layer_job.pool = &pool_;
+      layer_job.team_barriers = ws.team_barriers.get();
+      pool_.Run(&RunLayerJob<P>, &layer_job);
+      // The final state of each sample: after its last valid step.
+      for (int dir = 0; dir < D; ++dir) {
+        const int64_t cell_index = layer * D + dir;
+        const W* h_state = ws.h_state.data() + dir * 2 * state_size;
+        const A* c_state = ws.c_state.data() + dir * state_size;
         for (int64_t b = 0; b < B; ++b) {
-          const W* h = ws.h_state.data() + ((ws.lens[b] % 2) * B + b) * Hp;
-          std::copy_n(h, H, h_n->ptr() + (cell_index * B + b) * H);
-          std::copy_n(ws.c_state.data() + b * Hp, H, c_n->ptr() + (cell_index * B + b) * H);
+          std::copy_n(h_state + ((ws.lens[b] % 2) * B + b) * Hp, H, h_n->ptr() + (cell_index * B + b) * H);
+          std::copy_n(c_state + b * Hp, H, c_n->ptr() + (cell_index * B + b) * H);
         }
       }
       in = out;
@@ -308,8 +362,9 @@ class Engine {
   void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens, const CpuTiling& t) {
     const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions();
     constexpr int kPer = PackedGates<W>::kColumnsPerStep;
-    if (t.lanes != BestTarget().lanes || t.threads != pool_.size() ||
-        static_cast<int>(t.input_block_columns.size()) != shape_.num_layers) {
+    const Decomposition& d = t.decomposition;
+    if (t.lanes != BestTarget().lanes || t.threads != pool_.size() || d.threads() > pool_.size() ||
+        d.direction_teams > D || static_cast<int>(t.input_block_columns.size()) != shape_.num_layers) {
       Fail("internal: a CPU plan for {} lanes and {} threads, run by kernels of {} lanes on {} threads",
            t.lanes, t.threads, BestTarget().lanes, pool_.size());
     }
@@ -324,32 +379,46 @@ class Engine {
       }
     }
     Workspace<P>& ws = ws_;
-    if (ws.T != T || ws.B != B || ws.blocks != t.blocks) {
+    if (ws.T != T || ws.B != B || ws.blocks != t.blocks || ws.teams != d.teams()) {
       // Layer outputs alternate between the two buffers; layer 0's input is read where it is
       // unless its width needs padding (Run), and only then does a buffer hold it.
       const int64_t out_width = RoundUp(D * H, 2);
       const int64_t padded_in = RoundUp(I, kPer) != I ? RoundUp(I, kPer) : 0;
       ws.layer_a.assign(T * B * std::max(out_width, padded_in), 0);
       ws.layer_b.assign(T * B * out_width, 0);
-      ws.gx.assign(T * B * tiles * 4 * N, 0);
-      ws.park.assign(B * tiles * 4 * N, 0);
-      ws.h_state.assign(2 * B * Hp, 0);
-      ws.c_state.assign(B * Hp, 0);
-      ws.ready = std::make_unique<ReadyFlag[]>(t.blocks);
+      ws.gx.assign(D * T * B * tiles * 4 * N, 0);
+      ws.park.assign(D * B * tiles * 4 * N, 0);
+      ws.h_state.assign(D * 2 * B * Hp, 0);
+      ws.c_state.assign(D * B * Hp, 0);
+      ws.ready = std::make_unique<ReadyFlag[]>(D * d.batch_teams * t.blocks);
+      ws.team_barriers = std::make_unique<SpinBarrier[]>(d.teams());
       ws.T = T;
       ws.B = B;
       ws.blocks = t.blocks;
+      ws.teams = d.teams();
     }
+    for (int team = 0; team < d.teams(); ++team) ws.team_barriers[team].Reset(d.hidden_threads);
     ws.lens.assign(B, T);
     if (!seq_lens.empty()) std::copy(seq_lens.begin(), seq_lens.end(), ws.lens.begin());
-    ws.order.resize(B);
-    std::iota(ws.order.begin(), ws.order.end(), 0);
-    std::stable_sort(ws.order.begin(), ws.order.end(),
+    // The batch teams deal the samples out by decreasing length, so that each team's longest
+    // sequences are as long as the others'.
+    std::vector<int64_t> by_length(B);
+    std::iota(by_length.begin(), by_length.end(), 0);
+    std::stable_sort(by_length.begin(), by_length.end(),
                      [&](int64_t a, int64_t b) { return ws.lens[a] > ws.lens[b]; });
-    ws.active.assign(T, 0);
-    for (int64_t s = 0; s < T; ++s) {
-      ws.active[s] = std::count_if(ws.lens.begin(), ws.lens.end(), [&](int64_t l) { return l > s; });
+    const int teams = d.batch_teams;
+    ws.order.clear();
+    ws.team_begin.assign(teams + 1, 0);
+    ws.active.assign(teams * T, 0);
+    for (int g = 0; g < teams; ++g) {
+      ws.team_begin[g] = static_cast<int64_t>(ws.order.size());
+      for (int64_t i = g; i < B; i += teams) {
+        const int64_t b = by_length[i];
+        ws.order.push_back(b);
+        for (int64_t s = 0; s < ws.lens[b]; ++s) ++ws.active[g * T + s];
+      }
     }
+    ws.team_begin[teams] = B;
   }
 
   LstmShape shape_;
@@ -425,8 +494,14 @@ class EnginePlanner {
     request_.precision = o.precision;
     request_.threads = o.threads;
     request_.sync = o.sync;
+    request_.decomposition = o.decomposition;
     if (o.plan.blocks) request_.blocks = *o.plan.blocks;
-    plan_ = PlanCpu(shape_, board_, request_);  // refuses bad options now, not at the first run
+    // Bad options are refused now, not at the first run: a plan for a batch every
+    // decomposition can split (a forced batch-split is refused later for a batch of one).
+    CpuPlanRequest any = request_;
+    any.batch = int64_t{1} << 20;
+    plan_ = PlanCpu(shape_, board_, any);
+    request_.steps = 0;  // the first run plans for its own steps and batch
   }
   int threads() const { return plan_.tiling.threads; }
   const CpuPlan& For(int64_t steps, int64_t batch) {
@@ -518,17 +593,15 @@ class CpuInt16Executor final : public FixedPointExecutor {
 
 }  // namespace
 
-FixedOutput RunCpuFixed(const QuantizedModel& model, const FixedInput& input, int threads,
-                        StepSync sync, SaturationCounts* counts) {
+FixedOutput RunCpuFixed(const QuantizedModel& model, const FixedInput& input, CpuPlanRequest request,
+                        SaturationCounts* counts) {
   std::vector<PackedCell<Int16>> cells = PackInt16(model);
   if (cells.empty()) return RunGolden(model, input, counts);
-  CpuPlanRequest request;
   request.steps = input.x.shape[0];
   request.batch = input.x.shape[1];
   request.precision = Precision::kInt16;
-  request.threads = threads;
-  request.sync = sync;
-  // The tiling needs the caches and the kernels' target, not the measured ceilings.
+  // The tiling needs the caches and the kernels' target, not the measured ceilings (without
+  // them the planner predicts nothing: the decomposition is the one forced, or hidden-split).
   const CpuPlan plan = PlanCpu(model.shape, DetectCpuBoard(), request);
   Engine<Int16> engine(model.shape, std::move(cells), plan.tiling.threads);
   return RunEngine(engine, model.shape, input, plan.tiling, counts);

@@ -2,7 +2,18 @@
 
 namespace sbe::cpu {
 
-ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
+void SpinBarrier::Wait() {
+  if (count_ == 1) return;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) == count_ - 1) {
+    arrived_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    return;
+  }
+  SpinUntil([&] { return generation_.load(std::memory_order_acquire) != generation; });
+}
+
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), barrier_(threads_) {
   for (int t = 1; t < threads_; ++t) workers_.emplace_back([this, t] { Worker(t); });
 }
 
@@ -45,15 +56,6 @@ void ThreadPool::Run(Job job, void* context) {
   SpinUntil([&] { return running_.load(std::memory_order_acquire) == 0; });
 }
 
-void ThreadPool::Barrier() {
-  if (threads_ == 1) return;
-  const uint64_t generation = barrier_generation_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) == threads_ - 1) {
-    arrived_.store(0, std::memory_order_relaxed);
-    barrier_generation_.fetch_add(1, std::memory_order_acq_rel);
-    return;
-  }
-  SpinUntil([&] { return barrier_generation_.load(std::memory_order_acquire) != generation; });
-}
+void ThreadPool::Barrier() { barrier_.Wait(); }
 
 }  // namespace sbe::cpu

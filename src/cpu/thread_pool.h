@@ -32,6 +32,21 @@ void SpinUntil(Ready ready) {
   }
 }
 
+// A sense-reversing barrier among a fixed team of `count` threads: the whole pool, or one team
+// of a decomposition (sbe/cpu_plan.h), whose threads meet every step while the other teams go
+// their own way.
+class alignas(64) SpinBarrier {
+ public:
+  explicit SpinBarrier(int count = 1) : count_(count < 1 ? 1 : count) {}
+  void Reset(int count) { count_ = count < 1 ? 1 : count; }
+  void Wait();
+
+ private:
+  int count_;
+  std::atomic<int> arrived_{0};
+  std::atomic<uint64_t> generation_{0};
+};
+
 class ThreadPool {
  public:
   // How long an idle worker spins for the next job before it sleeps: runs of a model follow
@@ -63,9 +78,7 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   Job job_ = nullptr;
   void* context_ = nullptr;
-  // Sense-reversing barrier.
-  std::atomic<int> arrived_{0};
-  std::atomic<uint64_t> barrier_generation_{0};
+  SpinBarrier barrier_;
 };
 
 }  // namespace sbe::cpu

@@ -1,4 +1,4 @@
-// Built-in models: the paper's LRCN layer and DeepBench's inference LSTMs, seeded weights.
+// Built-in models (sbe/presets.h), seeded weights.
 #include "sbe/presets.h"
 
 #include <cmath>
@@ -24,6 +24,20 @@ const std::vector<PresetInfo>& Presets() {
        "DeepBench inference LSTM, hidden 1536"},
       {"deepbench-2048", {2048, 2048, 1, false, true}, 25,
        "DeepBench inference LSTM, hidden 2048"},
+      // The practice suite: shapes of LSTMs in production, where the input is not the hidden
+      // size, layers are stacked, directions paired, and small models run long sequences.
+      {"speech-3x320-bi", {80, 320, 3, true, true}, 100,
+       "speech encoder: 80 log-mel features, 3 bidirectional layers of 320, 1 s of 10 ms frames", 16},
+      {"speech-4x256-bi", {40, 256, 4, true, true}, 200,
+       "speech encoder: 40 filterbank features, 4 bidirectional layers of 256, 2 s", 16},
+      {"speech-5x512-bi", {161, 512, 5, true, true}, 50,
+       "DeepSpeech2-sized encoder: 161-bin spectrogram, 5 bidirectional layers of 512", 16},
+      {"nmt-4x1024", {1024, 1024, 4, false, true}, 30, "NMT encoder stack: 4 layers of 1024 (GNMT-sized), 30 tokens", 16},
+      {"nmt-8x512", {512, 512, 8, false, true}, 30, "NMT stack: 8 layers of 512, 30 tokens", 16},
+      {"wide-bi-1024", {512, 1024, 1, true, true}, 50, "wide bidirectional layer: input 512, hidden 1024", 8},
+      {"sensor-2x128", {40, 128, 2, false, true}, 500, "sensor model: 40 channels, 2 layers of 128, 500 samples", 64},
+      {"sensor-1x64", {16, 64, 1, false, true}, 1000, "sensor model: 16 channels, hidden 64, 1000 samples", 64},
+      {"keyword-1x32", {8, 32, 1, false, true}, 1000, "tiny always-on model: 8 features, hidden 32, 1000 steps", 64},
   };
   return presets;
 }
@@ -56,6 +70,14 @@ std::vector<std::string> DeepBenchPresetNames() {
   std::vector<std::string> names;
   for (const PresetInfo& p : Presets()) {
     if (p.name.rfind("deepbench-", 0) == 0) names.push_back(p.name);
+  }
+  return names;
+}
+
+std::vector<std::string> PracticePresetNames() {
+  std::vector<std::string> names;
+  for (const PresetInfo& p : Presets()) {
+    if (p.serving_batch > 0) names.push_back(p.name);
   }
   return names;
 }

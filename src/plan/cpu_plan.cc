@@ -3,6 +3,10 @@
 #include "sbe/cpu_plan.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/int_math.h"
 #include "sbe/error.h"
@@ -74,6 +78,134 @@ std::vector<RooflinePhase> CpuPhases(const LstmShape& s, int64_t steps, int64_t 
   return phases;
 }
 
+namespace {
+
+// FMA latency x FMA ports: the independent accumulators a core keeps in flight to issue a
+// multiply-add on every port every cycle (4 cycles x 2 ports on the AVX2 and AVX-512 cores we
+// know). A kernel call of n samples has 4n (one per gate and sample), so a call of one sample
+// issues at half the peak; the probes, with many chains, measure the peak.
+constexpr int kChainsForPeak = 8;
+
+int64_t WhBytes(const LstmShape& s, Precision p) { return s.GateRows() * s.hidden_size * WordBytes(p); }
+
+// The decompositions of `threads` threads for this shape and batch: hidden-split on all of
+// them first (what the engine did before there was a choice), then every other product of
+// direction teams, batch teams and hidden threads that fits, fewer threads included.
+std::vector<Decomposition> Candidates(const LstmShape& s, int64_t batch, int threads) {
+  std::vector<Decomposition> out{{1, 1, threads}};
+  for (int dt = 1; dt <= s.directions(); ++dt) {
+    for (int bt = 1; bt <= threads && bt <= batch; ++bt) {
+      for (int ht = 1; dt * bt * ht <= threads; ++ht) {
+        const Decomposition d{dt, bt, ht};
+        if (!(d == out.front())) out.push_back(d);
+      }
+    }
+  }
+  return out;
+}
+
+// The predicted time of a run under `d`, from the measured ceilings `all` (all cores): the
+// input parts over every thread of the pool, then each layer's recurrence step by step, each
+// step the longer of its multiply-adds and its W_h reads, then its cell epilogue, plus the
+// team's meeting.
+DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, int pool_threads, int group,
+                               int64_t T, int64_t B, Precision p, const Decomposition& d) {
+  DecompositionCandidate c;
+  c.decomposition = d;
+  const bool int16 = p == Precision::kInt16;
+  const MachineCeilings pool = all.ForThreads(pool_threads), team = all.ForThreads(d.threads());
+  // The kernels' own pace (their tile on L1-resident weights), not the probes'.
+  const double tile = int16 ? all.int16_tile_gops : all.fp32_tile_gflops;
+  const double peak_thread = (tile > 0 ? tile : int16 ? all.int16_gops : all.fp32_gflops) * 1e9 / all.threads;
+  const double peak_pool = peak_thread * pool_threads;
+  const double cell_seconds = (int16 ? all.cell_ns_int16 : all.cell_ns_fp32) * 1e-9;
+  const double meeting = all.meeting_us * 1e-6;
+  const int64_t word = WordBytes(p), H = s.hidden_size, wh = WhBytes(s, p);
+  // The recurrence of one direction: the largest team's samples, in kernel calls of `group`.
+  const int64_t samples = CeilDiv(B, d.batch_teams);
+  const int64_t calls = CeilDiv(samples, group);
+  const double per_call = static_cast<double>(samples) / static_cast<double>(calls);
+  const double occupancy = std::min(1.0, 4 * per_call / kChainsForPeak);
+  const double step_compute = 2.0 * static_cast<double>(s.GateRows() * H * samples) /
+                              (peak_thread * d.hidden_threads * occupancy);
+  // Each thread reads its share of W_h once per call; every team reads it, so the caches hold
+  // one share per thread.
+  const int64_t footprint = d.threads() * CeilDiv(wh, d.hidden_threads);
+  const double gbs = team.BandwidthFor(footprint);
+  const double step_memory = gbs > 0 ? static_cast<double>(d.teams() * calls * wh) / (gbs * 1e9) : 0;
+  const double step_meeting = d.hidden_threads > 1 ? meeting : 0;
+  // The cell epilogue of the team's samples, its hidden units shared by the team's threads.
+  const double step_cell = cell_seconds * static_cast<double>(samples * CeilDiv(H, d.hidden_threads));
+  const int rounds = s.directions() / d.direction_teams;  // directions one after another
+  for (int l = 0; l < s.num_layers; ++l) {
+    const int64_t I = s.LayerInputSize(l), wx = s.GateRows() * I * word;
+    const double ops = 2.0 * static_cast<double>(T * B) * static_cast<double>(s.GateRows() * I);
+    const double bytes = static_cast<double>(wx + T * B * I * word);
+    const double in_gbs = pool.BandwidthFor(wx);
+    c.input_seconds += s.directions() * std::max(ops / peak_pool, in_gbs > 0 ? bytes / (in_gbs * 1e9) : 0.0);
+    const double steps = static_cast<double>(rounds * T);
+    (step_compute >= step_memory ? c.compute_seconds : c.memory_seconds) +=
+        steps * (std::max(step_compute, step_memory) + step_cell);
+    // Every step's meeting, and the layer's job: the pool starts it and meets once inside.
+    c.meeting_seconds += steps * step_meeting + 2 * meeting;
+  }
+  c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.meeting_seconds;
+  c.bound = c.compute_seconds >= c.memory_seconds ? "compute" : "memory";
+  return c;
+}
+
+// --decomposition: a kind, or a kind and its exact sizes "KIND:TEAMSxTHREADS" (threads per
+// team), as `sbe plan --board cpu` lists them.
+struct ForcedDecomposition {
+  std::string kind;
+  int teams = 0, hidden_threads = 0;  // 0: the planner's
+};
+
+ForcedDecomposition ParseDecomposition(const std::string& text) {
+  ForcedDecomposition f;
+  const size_t colon = text.find(':');
+  f.kind = text.substr(0, colon);
+  const std::vector<std::string> kinds = DecompositionKinds();
+  if (std::find(kinds.begin(), kinds.end(), f.kind) == kinds.end()) {
+    Fail("decomposition {}: unknown (auto, {}, optionally :TEAMSxTHREADS)", text, fmt::join(kinds, ", "));
+  }
+  if (colon != std::string::npos) {
+    const std::string sizes = text.substr(colon + 1);
+    char extra = 0;
+    if (std::sscanf(sizes.c_str(), "%dx%d%c", &f.teams, &f.hidden_threads, &extra) != 2 || f.teams < 1 ||
+        f.hidden_threads < 1) {
+      Fail("decomposition {}: the sizes must be TEAMSxTHREADS, two positive integers (batch-split:2x1)", text);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string Decomposition::Kind() const {
+  std::vector<std::string> parts;
+  if (direction_teams > 1) parts.push_back("direction");
+  if (batch_teams > 1) parts.push_back("batch");
+  if (parts.empty()) return "hidden-split";
+  if (hidden_threads > 1) parts.push_back("hidden");
+  return fmt::format("{}-split", fmt::join(parts, "+"));
+}
+
+std::string Decomposition::Describe() const {
+  const int n = teams();
+  return fmt::format("{} ({} team{} of {} thread{})", Kind(), n, n == 1 ? "" : "s", hidden_threads,
+                     hidden_threads == 1 ? "" : "s");
+}
+
+void CheckDecompositionSpec(const std::string& text) { ParseDecomposition(text); }
+
+std::string Decomposition::Spec() const { return fmt::format("{}:{}x{}", Kind(), teams(), hidden_threads); }
+
+std::vector<std::string> DecompositionKinds() {
+  return {"hidden-split", "batch-split", "direction-split", "direction+batch-split", "batch+hidden-split",
+          "direction+hidden-split", "direction+batch+hidden-split"};
+}
+
 CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest& r) {
   if (r.steps < 1) Fail("steps {}: must be at least 1", r.steps);
   if (r.batch < 1) Fail("batch {}: must be at least 1", r.batch);
@@ -82,22 +214,52 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   if (r.blocks && (*r.blocks < 1 || *r.blocks > H)) {
     Fail("blocks {}: must be in [1, hidden size {}]", *r.blocks, H);
   }
+  const bool forced = !r.decomposition.empty() && r.decomposition != "auto";
+  const ForcedDecomposition asked = forced ? ParseDecomposition(r.decomposition) : ForcedDecomposition{};
   const int threads = r.threads > 0 ? r.threads : board.cores;
   const Precision p = r.precision;
+  const int64_t group = p == Precision::kInt16 ? board.samples_per_tile_int16 : board.samples_per_tile_fp32;
 
   CpuPlan out;
+  // The candidates, predicted where the board is measured; the chosen one first.
+  const MachineCeilings& measured = board.measured;
+  const bool predicted = measured.threads >= 1 && measured.fp32_gflops > 0 && measured.int16_gops > 0;
+  for (const Decomposition& d : Candidates(s, r.batch, threads)) {
+    if (forced && (d.Kind() != asked.kind || (asked.teams && d.teams() != asked.teams) ||
+                   (asked.hidden_threads && d.hidden_threads != asked.hidden_threads))) {
+      continue;
+    }
+    out.candidates.push_back(predicted ? Predict(s, measured, threads, static_cast<int>(std::min(group, r.batch)),
+                                                 r.steps, r.batch, p, d)
+                                       : DecompositionCandidate{d, 0, 0, 0, 0, 0, "not measured"});
+  }
+  if (out.candidates.empty()) {
+    Fail("decomposition {}: not possible for {} ({}) at batch {} on {} thread{}", r.decomposition, s.ToString(),
+         s.bidirectional ? "bidirectional" : "one direction", r.batch, threads, threads == 1 ? "" : "s");
+  }
+  // Forced: the most threads of that kind (what the user asked to compare), then the fastest.
+  const auto better = [&](const DecompositionCandidate& a, const DecompositionCandidate& b) {
+    if (forced && a.decomposition.threads() != b.decomposition.threads()) {
+      return a.decomposition.threads() > b.decomposition.threads();
+    }
+    return predicted && a.seconds < b.seconds;
+  };
+  std::stable_sort(out.candidates.begin(), out.candidates.end(), better);
+  const DecompositionCandidate& chosen = out.candidates.front();
+  const Decomposition& d = chosen.decomposition;
+
   CpuTiling& t = out.tiling;
   t.kernels = board.kernels;
   t.lanes = board.lanes;
   t.threads = threads;
   t.sync = r.sync;
-  const int64_t group = p == Precision::kInt16 ? board.samples_per_tile_int16 : board.samples_per_tile_fp32;
+  t.decomposition = d;
   // As many samples per kernel call as the register tile holds (the kernels' target decides);
   // the input part's rows are all steps of all samples.
-  t.samples_per_tile = static_cast<int>(std::clamp<int64_t>(r.batch, 1, group));
+  t.samples_per_tile = static_cast<int>(std::clamp<int64_t>(CeilDiv(r.batch, d.batch_teams), 1, group));
   t.rows_per_tile = static_cast<int>(std::clamp<int64_t>(r.batch * r.steps, 1, group));
   t.tiles = CeilDiv(H, t.lanes);
-  const int64_t want = std::min(t.tiles, r.blocks.value_or(RecurrentBlocks(board, H, threads, p)));
+  const int64_t want = std::min(t.tiles, r.blocks.value_or(RecurrentBlocks(board, H, d.hidden_threads, p)));
   t.tiles_per_block = CeilDiv(t.tiles, want);
   // int16 kernels read h in column pairs: a block must start on an even column, which an odd
   // number of lanes (the scalar fallback's 1) only gives with an even number of tiles.
@@ -105,7 +267,7 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
     t.tiles_per_block = RoundUp(t.tiles_per_block, 2);
   }
   t.blocks = CeilDiv(t.tiles, t.tiles_per_block);
-  t.blocks_per_thread = CeilDiv(t.blocks, threads);
+  t.blocks_per_thread = CeilDiv(t.blocks, d.hidden_threads);
   for (int l = 0; l < s.num_layers; ++l) {
     t.input_block_columns.push_back(InputBlockColumns(board, s.LayerInputSize(l), p));
   }
@@ -119,10 +281,10 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   plan.input_hoisted = true;
   plan.input_case = 3;
   const int64_t word = WordBytes(p);
-  const int64_t w_h_bytes = s.GateRows() * H * word;
-  // W_h stays in the threads' L2s from step to step (case 1), or streams from L3 or DRAM every
-  // step, reused across the batch (case 3).
-  const bool resident = w_h_bytes <= board.l2_bytes * threads;
+  const int64_t w_h_bytes = WhBytes(s, p);
+  // W_h stays in the team's L2s from step to step (case 1: each thread's share fits its own),
+  // or streams from L3 or DRAM every step, reused across the team's samples (case 3).
+  const bool resident = CeilDiv(w_h_bytes, d.hidden_threads) <= board.l2_bytes;
   plan.hidden_case = resident ? 1 : 3;
   int64_t reused = 0, per_sample = 0, macs = 0, widest_input = 0;
   int input_blocks = 1;
@@ -130,7 +292,7 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
     const int64_t I = s.LayerInputSize(l);
     widest_input = std::max(widest_input, I);
     input_blocks = std::max<int>(input_blocks, static_cast<int>(CeilDiv(I, t.input_block_columns[l])));
-    for (int d = 0; d < s.directions(); ++d) {
+    for (int dir = 0; dir < s.directions(); ++dir) {
       // Words fetched once per step for the whole batch: W_x once per run (hoisted), W_h every
       // step unless it stays in cache; per sample: x_t in, h_t out.
       reused += CeilDiv(s.GateRows() * I, r.steps) + (resident ? 0 : s.GateRows() * H);
@@ -143,30 +305,23 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   plan.reused_words_per_step = reused;
   plan.sample_words_per_step = per_sample;
   plan.alpha = static_cast<double>(reused) / static_cast<double>(reused + per_sample);
-  // What the caches hold of the weights: all of W_h when it stays, else each thread's unit
-  // tile's share of the current column block (the accelerator's streaming slots).
-  plan.onchip_weight_bytes = resident ? w_h_bytes : threads * kNumGates * t.lanes * t.block_columns() * word;
+  // What the caches hold of the weights: W_h's shares when they stay (one per thread: every
+  // team holds all of it), else each thread's unit tile's share of the current column block.
+  plan.onchip_weight_bytes = resident ? d.threads() * CeilDiv(w_h_bytes, d.hidden_threads)
+                                      : d.threads() * kNumGates * t.lanes * t.block_columns() * word;
   plan.onchip_state_bytes = r.batch * (2 * std::max(widest_input, s.directions() * H) * word +
                                        2 * H * word + H * kAccBytes + s.GateRows() * kAccBytes);
 
-  // Predictions: the roofline of the plan's phases on the board's measured ceilings.
-  const MachineCeilings ceilings = board.measured.ForThreads(threads);
-  if (ceilings.fp32_gflops > 0 && ceilings.int16_gops > 0) {
-    const bool int16 = p == Precision::kInt16;
-    const double peak = (int16 ? ceilings.int16_gops : ceilings.fp32_gflops) * 1e9;
-    double compute = 0, memory = 0, seconds = 0, ops = 0;
-    for (const RooflinePhase& ph : CpuPhases(s, r.steps, r.batch, p)) {
-      const double gbs = ceilings.BandwidthFor(ph.working_set);
-      const double c = ph.ops / peak, m = gbs > 0 ? ph.bytes / (gbs * 1e9) : 0;
-      compute += c;
-      memory += m;
-      seconds += std::max(c, m);
-      ops += ph.ops;
-    }
+  // Predictions: the chosen decomposition's.
+  if (predicted) {
+    const MachineCeilings ceilings = measured.ForThreads(threads);
+    const double peak = (p == Precision::kInt16 ? ceilings.int16_gops : ceilings.fp32_gflops) * 1e9;
+    const double seconds = chosen.seconds;
+    const double ops = 2.0 * static_cast<double>(macs) * static_cast<double>(r.steps);
     const double cycles_per_second = board.clock_mhz * 1e6;
-    plan.compute_cycles_per_step = compute * cycles_per_second / static_cast<double>(r.steps);
-    plan.memory_cycles_per_step = memory * cycles_per_second / static_cast<double>(r.steps);
-    plan.bound = compute >= memory ? "compute" : "memory";
+    plan.compute_cycles_per_step = chosen.compute_seconds * cycles_per_second / static_cast<double>(r.steps);
+    plan.memory_cycles_per_step = chosen.memory_seconds * cycles_per_second / static_cast<double>(r.steps);
+    plan.bound = chosen.bound;
     plan.predicted_gops = ops / seconds * 1e-9;
     plan.predicted_ms_per_batch = seconds * 1e3;
     plan.predicted_ms_per_sample = seconds * 1e3 / static_cast<double>(r.batch);

@@ -38,15 +38,42 @@ nlohmann::json PlanJson(const Plan& p) {
           {"predicted_mj_per_sample", p.predicted_mj_per_sample}};
 }
 
+namespace {
+
+nlohmann::json DecompositionJson(const Decomposition& d) {
+  return {{"kind", d.Kind()},
+          {"direction_teams", d.direction_teams},
+          {"batch_teams", d.batch_teams},
+          {"hidden_threads", d.hidden_threads},
+          {"threads", d.threads()}};
+}
+
+}  // namespace
+
 nlohmann::json CpuPlanJson(const CpuPlan& p) {
   const CpuTiling& t = p.tiling;
   nlohmann::json j = PlanJson(p.plan);
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const DecompositionCandidate& c : p.candidates) {
+    nlohmann::json cj = DecompositionJson(c.decomposition);
+    if (c.seconds > 0) {
+      cj["predicted_ms"] = c.seconds * 1e3;
+      cj["input_ms"] = c.input_seconds * 1e3;
+      cj["compute_ms"] = c.compute_seconds * 1e3;
+      cj["memory_ms"] = c.memory_seconds * 1e3;
+      cj["meeting_ms"] = c.meeting_seconds * 1e3;
+    }
+    cj["bound"] = c.bound;
+    candidates.push_back(cj);
+  }
   j["cpu"] = {{"kernels", t.kernels},
               {"lanes", t.lanes},
               {"samples_per_tile", t.samples_per_tile},
               {"rows_per_tile", t.rows_per_tile},
               {"threads", t.threads},
               {"sync", StepSyncName(t.sync)},
+              {"decomposition", DecompositionJson(t.decomposition)},
+              {"candidates", candidates},
               {"tiles", t.tiles},
               {"block_columns", t.block_columns()},
               {"blocks_per_thread", t.blocks_per_thread},

@@ -3,6 +3,8 @@
 // machine can run (down to the scalar fallback).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <hwy/targets.h>
 
 #include "common/random.h"
@@ -54,6 +56,14 @@ const Case kCases[] = {
     {{40, 23, 1, false, true, true}, 7, 7, true}, {{2, 61, 1, false, true}, 2, 8, false},
     {{64, 16, 2, true, false}, 4, 9, true},
 };
+
+CpuPlanRequest Request(int threads, StepSync sync, const std::string& decomposition = "") {
+  CpuPlanRequest r;
+  r.threads = threads;
+  r.sync = sync;
+  r.decomposition = decomposition;
+  return r;
+}
 
 std::string Name(const Case& c) {
   return c.shape.ToString() + fmt::format(", steps {}, batch {}", c.steps, c.batch);
@@ -175,14 +185,14 @@ TEST(CpuEngine, ColumnBlocksKeepResultsExact) {
   const FixedOutput want_fixed = RunGolden(q, x);
   for (int threads : {1, 2, 3}) {
     SCOPED_TRACE(fmt::format("{} threads", threads));
-    ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, StepSync::kStallFree), want_fixed);
+    ExpectSameIntegers(cpu::RunCpuFixed(q, x, Request(threads, StepSync::kStallFree)), want_fixed);
   }
 }
 
 TEST(CpuEngine, Int16BitExactOnGoldenFixtures) {
   for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
     testing::ExpectBitExactOnGoldenFixtures([&](const QuantizedModel& q, const FixedInput& x) {
-      return cpu::RunCpuFixed(q, x, 2, sync);
+      return cpu::RunCpuFixed(q, x, Request(2, sync));
     });
   }
 }
@@ -198,7 +208,7 @@ TEST(CpuEngine, Int16BitExactWithGoldenOnRandomModels) {
       for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
         SCOPED_TRACE(Name(c) + fmt::format(", {} threads, {}", threads, StepSyncName(sync)));
         SaturationCounts counts;
-        ExpectSameIntegers(cpu::RunCpuFixed(q, x, threads, sync, &counts), want);
+        ExpectSameIntegers(cpu::RunCpuFixed(q, x, Request(threads, sync), &counts), want);
         EXPECT_EQ(counts.preacts, want_counts.preacts);
         EXPECT_EQ(counts.cells, want_counts.cells);
       }
@@ -223,7 +233,7 @@ TEST(CpuEngine, Int16BitExactWhenEverythingSaturates) {
   const FixedInput x = QuantizeInput(q, in, &want_counts);
   const FixedOutput want = RunGolden(q, x, &want_counts);
   ASSERT_GT(want_counts.preacts, 0);
-  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, StepSync::kStallFree, &counts), want);
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, Request(2, StepSync::kStallFree), &counts), want);
   EXPECT_EQ(counts.preacts, want_counts.preacts);
 }
 
@@ -236,7 +246,7 @@ TEST(CpuEngine, Int16LeftShiftFormatsFallBackExactly) {
                       fx::kPreact.frac_bits;
   ASSERT_LT(x_shift, 1);
   const FixedInput x = RandomFixedInput(q, 4, 2, 1, false);
-  ExpectSameIntegers(cpu::RunCpuFixed(q, x, 2, StepSync::kStallFree), RunGolden(q, x));
+  ExpectSameIntegers(cpu::RunCpuFixed(q, x, Request(2, StepSync::kStallFree)), RunGolden(q, x));
 }
 
 TEST(CpuEngine, VectorActivationsEqualTheTablesOnEveryInput) {
@@ -284,13 +294,95 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
     const std::unique_ptr<Executor> fp32 = MakeExecutor("cpu", m, ExecutorOptions{});
     for (const Expected& e : batches) {
       SCOPED_TRACE("batch " + std::to_string(e.in.batch()));
-      ExpectSameIntegers(cpu::RunCpuFixed(q, e.x, 3, StepSync::kStallFree), e.want);
+      ExpectSameIntegers(cpu::RunCpuFixed(q, e.x, Request(3, StepSync::kStallFree)), e.want);
       EXPECT_LE(CompareToReference(fp32->Run(e.in).y, e.ref.y).max, 1e-5);
     }
   }
   hwy::SetSupportedTargetsForTest(0);
   EXPECT_NE(std::find(seen.begin(), seen.end(), std::string("SCALAR")), seen.end())
       << "the scalar fallback was not exercised";
+}
+
+// Whether the planner has a candidate of `kind` for this shape, batch and thread count.
+bool Possible(const LstmShape& s, int64_t batch, int threads, const std::string& kind) {
+  try {
+    PlanCpu(s, DetectCpuBoard(), {1, batch, Precision::kInt16, threads, StepSync::kStallFree, std::nullopt, kind});
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// Every decomposition the planner can choose runs the golden model's integers, on 1-4 threads
+// (teams of 1 and 2 threads, idle threads, a team per direction), both syncs.
+TEST(CpuEngine, Int16BitExactUnderEveryDecomposition) {
+  int ran = 0;
+  for (const Case& c : kCases) {
+    const LstmModel m = MakeRandomModel(c.shape, 23 + c.shape.hidden_size, "random");
+    const QuantizedModel q = Calibrate(m, InputRange{});
+    const FixedInput x = RandomFixedInput(q, c.steps, c.batch, 11 + c.batch, c.lengths);
+    const FixedOutput want = RunGolden(q, x);
+    for (const std::string& kind : DecompositionKinds()) {
+      for (int threads = 1; threads <= 4; ++threads) {
+        if (!Possible(c.shape, c.batch, threads, kind)) continue;
+        for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
+          SCOPED_TRACE(Name(c) + fmt::format(", {}, {} threads, {}", kind, threads, StepSyncName(sync)));
+          ExpectSameIntegers(cpu::RunCpuFixed(q, x, Request(threads, sync, kind)), want);
+          ++ran;
+        }
+      }
+    }
+  }
+  EXPECT_GE(ran, 100) << "too few decompositions were possible to test";
+}
+
+// fp32: the same bits under every decomposition and thread count (each sample's sums run over
+// the columns in one order), and within 1e-5 of the reference.
+TEST(CpuEngine, Fp32IdenticalUnderEveryDecompositionAndThreadCount) {
+  for (const Case& c : {Case{{37, 45, 2, true, true}, 6, 5, true}, Case{{13, 70, 3, false, true}, 9, 8, true}}) {
+    const LstmModel m = MakeRandomModel(c.shape, 9, "random");
+    const LstmInput in = RandomInput(c.shape, c.steps, c.batch, 6, c.lengths);
+    const LstmResult<double> ref = RunReference(m, in);
+    ExecutorOptions o;
+    o.threads = 1;
+    const LstmOutput first = MakeExecutor("cpu", m, o)->Run(in);
+    EXPECT_LE(CompareToReference(first.y, ref.y).max, 1e-5);
+    std::set<std::string> kinds;
+    for (const std::string& kind : DecompositionKinds()) {
+      for (int threads = 2; threads <= 4; ++threads) {
+        if (!Possible(c.shape, c.batch, threads, kind)) continue;
+        SCOPED_TRACE(Name(c) + fmt::format(", {}, {} threads", kind, threads));
+        o.threads = threads;
+        o.decomposition = kind;
+        std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
+        const LstmOutput got = e->Run(in);
+        EXPECT_EQ(got.y.data, first.y.data);
+        EXPECT_EQ(got.h_n.data, first.h_n.data);
+        EXPECT_EQ(got.c_n.data, first.c_n.data);
+        const nlohmann::json cpu = e->Details()["plan"]["cpu"];
+        EXPECT_EQ(cpu["decomposition"]["kind"].get<std::string>(), kind) << cpu.dump();
+        kinds.insert(kind);
+      }
+    }
+    EXPECT_GE(kinds.size(), c.shape.bidirectional ? 5u : 3u);
+  }
+}
+
+// A kind the shape, batch or thread count cannot take is refused in one sentence naming it.
+TEST(CpuEngine, ImpossibleDecompositionsAreRefused) {
+  const LstmModel m = MakeRandomModel({5, 7, 1, false, true}, 1, "random");
+  ExecutorOptions o;
+  o.threads = 2;
+  o.decomposition = "direction-split";
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "direction-split", "not possible"));
+  o.decomposition = "sideways-split";
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "sideways-split", "unknown"));
+  // A batch-split is possible for the model, so the executor is made; a batch of one sample
+  // cannot be split, and that run is refused.
+  o.decomposition = "batch-split";
+  std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
+  EXPECT_TRUE(testing::ThrowsError([&] { e->Run(RandomInput(m.shape, 3, 1, 2, false)); }, "batch-split", "batch 1"));
+  EXPECT_NO_THROW(e->Run(RandomInput(m.shape, 3, 2, 2, false)));
 }
 
 // The recurrence's column blocks: at least one per thread (under the stall-free sync a
