@@ -22,7 +22,10 @@ def plot(report, out):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    workloads = report["workloads"]
+    # The decompositions forced by --decompositions are plot_decompositions.py's; here each
+    # engine is the planner's choice.
+    workloads = [dict(w, results=[r for r in w["results"] if "forced_decomposition" not in r])
+                 for w in report["workloads"]]
     if not workloads:
         raise ValueError("the report has no workloads")
     names = [f"{w['model']}\nbatch {w['batch']}" for w in workloads]

@@ -114,6 +114,8 @@ py::object Plan(const py::handle& model_arg, const std::string& board, const py:
     if (r.threads < 0) Fail("threads={}: must be at least 1 (0: all cores)", r.threads);
     r.sync = kw.Choice<StepSync>("sync", {{"stall-free", StepSync::kStallFree}, {"barrier", StepSync::kBarrier}})
                  .value_or(StepSync::kStallFree);
+    r.decomposition = kw.Get<std::string>("decomposition").value_or("");
+    if (!r.decomposition.empty() && r.decomposition != "auto") CheckDecompositionSpec(r.decomposition);
     kw.Finish();
     nlohmann::json j;
     {

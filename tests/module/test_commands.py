@@ -104,6 +104,12 @@ def test_cpu_plan_equals_sbe_plan():
     theirs = run_sbe_json("plan", "--model", "deepbench-256", "--board", "cpu", "--batch", 4,
                           "--precision", "int16", "--threads", 2)
     assert ours == theirs
+    forced = sbe.plan("speech-3x320-bi", "cpu", batch=4, threads=2, decomposition="direction-split")
+    assert forced == run_sbe_json("plan", "--model", "speech-3x320-bi", "--board", "cpu", "--batch", 4,
+                                  "--threads", 2, "--decomposition", "direction-split")
+    assert forced["cpu"]["decomposition"]["kind"] == "direction-split"
+    with pytest.raises(sbe.Error, match="decomposition sideways: unknown"):
+        sbe.plan("lrcn", "cpu", decomposition="sideways")
 
 
 def test_simulate_equals_sbe_simulate(tmp_path, rng):

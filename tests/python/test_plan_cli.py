@@ -3,7 +3,7 @@
 import json
 import unittest
 
-from sbe_test_util import (SBE_REPO, assert_one_line_error, run_sbe, run_sbe_json, temp_dir)
+from sbe_test_util import (assert_ok, SBE_REPO, assert_one_line_error, run_sbe, run_sbe_json, temp_dir)
 
 FIELDS = ("board", "model", "case", "batch", "blocks", "alpha", "predicted_gops",
           "predicted_ms_per_sample", "predicted_mj_per_sample")
@@ -30,7 +30,9 @@ class PlanCliTest(unittest.TestCase):
                  ("deepbench-256", "fp32", ["--batch", "3", "--blocks", "4", "--threads", "1"],
                   ["--batch", "3", "--blocks", "4", "--threads", "1"]),
                  ("deepbench-1024", "int16", ["--batch", "2", "--sync", "barrier"],
-                  ["--batch", "2", "--sync", "barrier"])]
+                  ["--batch", "2", "--sync", "barrier"]),
+                 ("speech-3x320-bi", "fp32", ["--batch", "4", "--decomposition", "direction-split"],
+                  ["--batch", "4", "--decomposition", "direction-split"])]
         for model, precision, plan_args, run_args in cases:
             with self.subTest(model=model, precision=precision, args=plan_args):
                 planned = run_sbe_json(self, "plan", "--board", "cpu", "--model", model, "--steps", "3",
@@ -53,6 +55,37 @@ class PlanCliTest(unittest.TestCase):
                 self.assertLessEqual(plan["predicted_gops"], planned["peak_gops"] * (1 + 1e-9))
         assert_one_line_error(self, run_sbe("plan", "--board", "cpu", "--blocks", "999"), "--blocks 999")
         assert_one_line_error(self, run_sbe("plan", "--board", "cpu", "--plot", "x.png"), "--board cpu")
+
+    def test_cpu_decompositions_are_candidates_and_the_fastest_is_chosen(self):
+        """Every candidate is listed with a prediction that adds up; the chosen one is the
+        fastest predicted; a forced kind is honoured, and an impossible or unknown one refused."""
+        j = run_sbe_json(self, "plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16",
+                         "--threads", "2")
+        cpu = j["cpu"]
+        candidates = cpu["candidates"]
+        kinds = {c["kind"] for c in candidates}
+        self.assertTrue({"hidden-split", "batch-split", "direction-split"} <= kinds, kinds)
+        for c in candidates:
+            parts = c["input_ms"] + c["compute_ms"] + c["memory_ms"] + c["meeting_ms"]
+            self.assertAlmostEqual(c["predicted_ms"], parts, delta=1e-9 * parts)
+            self.assertLessEqual(c["threads"], 2)
+        self.assertEqual(min(c["predicted_ms"] for c in candidates), candidates[0]["predicted_ms"])
+        self.assertEqual(cpu["decomposition"]["kind"], candidates[0]["kind"])
+        self.assertAlmostEqual(j["predicted_ms_per_batch"], candidates[0]["predicted_ms"], delta=1e-9)
+        forced = run_sbe_json(self, "plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16",
+                              "--threads", "2", "--decomposition", "batch-split:2x1")
+        self.assertEqual(forced["cpu"]["decomposition"],
+                         {"kind": "batch-split", "direction_teams": 1, "batch_teams": 2, "hidden_threads": 1,
+                          "threads": 2})
+        text = run_sbe("plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16")
+        assert_ok(self, text)
+        self.assertIn("decompositions (predicted for the whole run", text.stdout)
+        assert_one_line_error(self, run_sbe("plan", "--board", "cpu", "--model", "lrcn", "--decomposition",
+                                            "direction-split"), "direction-split", "not possible")
+        assert_one_line_error(self, run_sbe("run", "--model", "lrcn", "--steps", "2", "--decomposition", "diagonal"),
+                              "--decomposition diagonal", "unknown")
+        assert_one_line_error(self, run_sbe("run", "--model", "lrcn", "--steps", "2", "--decomposition",
+                                            "batch-split:2"), "--decomposition batch-split:2", "TEAMSxTHREADS")
 
     def test_fixed_batch_and_blocks_are_honoured(self):
         j = run_sbe_json(self, "plan", "--board", "z7045", "--model", "deepbench-1024",
