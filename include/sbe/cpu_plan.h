@@ -63,8 +63,9 @@ struct DecompositionCandidate {
   double input_seconds = 0;      // the hoisted input parts
   double compute_seconds = 0;    // the recurrence where its multiply-adds set the pace
   double memory_seconds = 0;     // the recurrence where reading W_h sets the pace
+  double cell_seconds = 0;       // the recurrence's cell epilogues (activations, c and h)
   double meeting_seconds = 0;    // the threads of a team meeting every step
-  std::string bound;             // "compute", "memory" (the recurrence's larger share)
+  std::string bound;             // "compute", "memory", "cell" (the recurrence's largest share)
 };
 
 struct CpuPlanRequest {

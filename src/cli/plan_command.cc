@@ -86,15 +86,17 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
               p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
               p.predicted_ms_per_batch);
   std::printf("meeting    %.2f us per meeting of the threads (measured)\n", m.meeting_us);
-  std::printf("\ndecompositions%s (predicted for the whole run, the chosen one first)\n",
+  std::printf("\ndecompositions%s (predicted ms for the whole run, the chosen one first; threads: teams x "
+              "threads per team, what --decomposition KIND:TEAMSxTHREADS takes)\n",
               r.decomposition.empty() ? "" : fmt::format(" of the kind forced, {}", r.decomposition).c_str());
-  std::printf("  %-30s %7s %8s %10s %10s %10s %10s %10s %8s\n", "kind", "teams", "threads", "ms", "input",
-              "compute", "memory", "meetings", "bound");
+  std::printf("  %-22s %8s %10s %10s %10s %10s %10s %10s %8s\n", "kind", "threads", "ms", "input", "compute",
+              "memory", "cell", "meetings", "bound");
   for (const DecompositionCandidate& c : plan.candidates) {
     const Decomposition& d = c.decomposition;
-    std::printf("  %-30s %7d %8s %10.3f %10.3f %10.3f %10.3f %10.3f %8s\n", d.Kind().c_str(), d.teams(),
+    std::printf("  %-22s %8s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %8s\n", d.Kind().c_str(),
                 fmt::format("{}x{}", d.teams(), d.hidden_threads).c_str(), c.seconds * 1e3, c.input_seconds * 1e3,
-                c.compute_seconds * 1e3, c.memory_seconds * 1e3, c.meeting_seconds * 1e3, c.bound.c_str());
+                c.compute_seconds * 1e3, c.memory_seconds * 1e3, c.cell_seconds * 1e3, c.meeting_seconds * 1e3,
+                c.bound.c_str());
   }
 }
 

@@ -144,13 +144,15 @@ DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, i
     const double in_gbs = pool.BandwidthFor(wx);
     c.input_seconds += s.directions() * std::max(ops / peak_pool, in_gbs > 0 ? bytes / (in_gbs * 1e9) : 0.0);
     const double steps = static_cast<double>(rounds * T);
-    (step_compute >= step_memory ? c.compute_seconds : c.memory_seconds) +=
-        steps * (std::max(step_compute, step_memory) + step_cell);
+    (step_compute >= step_memory ? c.compute_seconds : c.memory_seconds) += steps * std::max(step_compute, step_memory);
+    c.cell_seconds += steps * step_cell;
     // Every step's meeting, and the layer's job: the pool starts it and meets once inside.
     c.meeting_seconds += steps * step_meeting + 2 * meeting;
   }
-  c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.meeting_seconds;
-  c.bound = c.compute_seconds >= c.memory_seconds ? "compute" : "memory";
+  c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.cell_seconds + c.meeting_seconds;
+  c.bound = c.cell_seconds > std::max(c.compute_seconds, c.memory_seconds) ? "cell"
+            : c.compute_seconds >= c.memory_seconds                       ? "compute"
+                                                                           : "memory";
   return c;
 }
 
@@ -231,7 +233,7 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
     }
     out.candidates.push_back(predicted ? Predict(s, measured, threads, static_cast<int>(std::min(group, r.batch)),
                                                  r.steps, r.batch, p, d)
-                                       : DecompositionCandidate{d, 0, 0, 0, 0, 0, "not measured"});
+                                       : DecompositionCandidate{d, 0, 0, 0, 0, 0, 0, "not measured"});
   }
   if (out.candidates.empty()) {
     Fail("decomposition {}: not possible for {} ({}) at batch {} on {} thread{}", r.decomposition, s.ToString(),

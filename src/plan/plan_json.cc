@@ -61,6 +61,7 @@ nlohmann::json CpuPlanJson(const CpuPlan& p) {
       cj["input_ms"] = c.input_seconds * 1e3;
       cj["compute_ms"] = c.compute_seconds * 1e3;
       cj["memory_ms"] = c.memory_seconds * 1e3;
+      cj["cell_ms"] = c.cell_seconds * 1e3;
       cj["meeting_ms"] = c.meeting_seconds * 1e3;
     }
     cj["bound"] = c.bound;

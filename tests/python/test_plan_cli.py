@@ -66,7 +66,7 @@ class PlanCliTest(unittest.TestCase):
         kinds = {c["kind"] for c in candidates}
         self.assertTrue({"hidden-split", "batch-split", "direction-split"} <= kinds, kinds)
         for c in candidates:
-            parts = c["input_ms"] + c["compute_ms"] + c["memory_ms"] + c["meeting_ms"]
+            parts = c["input_ms"] + c["compute_ms"] + c["memory_ms"] + c["cell_ms"] + c["meeting_ms"]
             self.assertAlmostEqual(c["predicted_ms"], parts, delta=1e-9 * parts)
             self.assertLessEqual(c["threads"], 2)
         self.assertEqual(min(c["predicted_ms"] for c in candidates), candidates[0]["predicted_ms"])
@@ -79,7 +79,7 @@ class PlanCliTest(unittest.TestCase):
                           "threads": 2})
         text = run_sbe("plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16")
         assert_ok(self, text)
-        self.assertIn("decompositions (predicted for the whole run", text.stdout)
+        self.assertIn("decompositions (predicted ms for the whole run", text.stdout)
         assert_one_line_error(self, run_sbe("plan", "--board", "cpu", "--model", "lrcn", "--decomposition",
                                             "direction-split"), "direction-split", "not possible")
         assert_one_line_error(self, run_sbe("run", "--model", "lrcn", "--steps", "2", "--decomposition", "diagonal"),
