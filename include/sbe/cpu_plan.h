@@ -43,8 +43,6 @@ struct Decomposition {
   // Its kind: "hidden-split" when there is one team, else the split parts joined by '+'
   // ("batch-split", "direction+batch-split", "batch+hidden-split").
   std::string Kind() const;
-  // "batch-split (2 teams of 1 thread)".
-  std::string Describe() const;
   // "batch-split:2x1": what --decomposition takes to force exactly this one.
   std::string Spec() const;
   bool operator==(const Decomposition&) const = default;

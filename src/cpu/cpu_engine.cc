@@ -127,23 +127,21 @@ void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
   for (int64_t s0 = 0; s0 < steps; s0 += per_block) {
     const int64_t s1 = std::min(steps, s0 + per_block);
     const bool first = s0 == 0, last = s1 == steps;
-    {
-      for (int64_t tile = tile0; tile < tile1; ++tile) {
-        work.w = cell.wx.At(tile, s0 * kPer);
-        work.steps = s1 - s0;
-        work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
-        work.bias = cell.bias.data() + tile * N4;
-        SetShift<P>(work, cell.x_shift, cell.h_frac);
-        for (int64_t g0 = 0; g0 < rows; g0 += group) {
-          work.n = static_cast<int>(std::min<int64_t>(group, rows - g0));
-          for (int j = 0; j < work.n; ++j) {
-            typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
-            work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
-            work.init[j] = first ? nullptr : g;
-            work.out[j] = g;
-          }
-          RunTile(work);
+    for (int64_t tile = tile0; tile < tile1; ++tile) {
+      work.w = cell.wx.At(tile, s0 * kPer);
+      work.steps = s1 - s0;
+      work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
+      work.bias = cell.bias.data() + tile * N4;
+      SetShift<P>(work, cell.x_shift, cell.h_frac);
+      for (int64_t g0 = 0; g0 < rows; g0 += group) {
+        work.n = static_cast<int>(std::min<int64_t>(group, rows - g0));
+        for (int j = 0; j < work.n; ++j) {
+          typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
+          work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
+          work.init[j] = first ? nullptr : g;
+          work.out[j] = g;
         }
+        RunTile(work);
       }
     }
   }

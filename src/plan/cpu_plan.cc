@@ -193,12 +193,6 @@ std::string Decomposition::Kind() const {
   return fmt::format("{}-split", fmt::join(parts, "+"));
 }
 
-std::string Decomposition::Describe() const {
-  const int n = teams();
-  return fmt::format("{} ({} team{} of {} thread{})", Kind(), n, n == 1 ? "" : "s", hidden_threads,
-                     hidden_threads == 1 ? "" : "s");
-}
-
 void CheckDecompositionSpec(const std::string& text) { ParseDecomposition(text); }
 
 std::string Decomposition::Spec() const { return fmt::format("{}:{}x{}", Kind(), teams(), hidden_threads); }
