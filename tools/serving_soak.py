@@ -65,8 +65,15 @@ def main():
                            capture_output=True, text=True, check=False)
         return json.loads(r.stdout) if r.returncode == 0 else {"failed": -1, "error": r.stderr}
 
-    loadgen("--rate", a.rate, "--duration", 5)  # warm-up: every buffer and connection in place
-    time.sleep(3)
+    # Warm-up through every path the soak takes (whole sequences, stream rounds, abandoned
+    # streams), so that what is measured after it is growth, not first use.
+    warm = threading.Thread(target=lambda: loadgen("--streams", 32, "--frames", 32, "--chunk", 4))
+    warm.start()
+    loadgen("--rate", a.rate, "--duration", 10)
+    warm.join()
+    for i in range(8):
+        abandon_stream(port, 9_000_000 + i)
+    time.sleep(5)  # the warm-up's abandoned streams expire
     start_rss = rss_mb(server.pid)
     seconds = a.minutes * 60
     results, samples, abandoned = [], [], 0
