@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import plot_bench  # noqa: E402
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def plt_module():
@@ -113,6 +113,7 @@ def main():
         sweep_figure(s, out / figures["batch_blocks_" + s["board"]])
     plot_bench.plot(doc["bench_lrcn"], out / figures["cpu_lrcn"])
     plot_bench.plot(doc["bench_deepbench"], out / figures["cpu_deepbench"])
+    plot_bench.plot(doc["bench_practice"], out / figures["cpu_practice"])
     parts_figure(doc["current_parts"], doc["bench_deepbench"], out / figures["fpga_deepbench"])
 
 

@@ -12,7 +12,7 @@
 namespace sbe {
 
 // The document's layout version: bumped whenever a field changes meaning or goes away.
-inline constexpr int kReportSchemaVersion = 2;
+inline constexpr int kReportSchemaVersion = 3;
 
 enum class ReportMode {
   kSummary,  // the first table only: lrcn on this CPU and on the paper's boards (the main job)

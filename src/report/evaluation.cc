@@ -29,6 +29,7 @@ constexpr double kAssumedWattsPerThread = 5.0;
 struct Scope {
   std::vector<int> lrcn_batches, deepbench_batches, sweep_batches, sweep_blocks;
   std::vector<std::string> parts_models;
+  std::vector<std::string> practice_models;  // each at batch 1 and its serving batch
   int repeat;
 };
 
@@ -37,10 +38,12 @@ Scope ScopeOf(ReportMode mode) {
   if (mode == ReportMode::kFull) {
     return {{1, 8, 32, 128}, {1, 2, 4},
             {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256},
-            {1, 2, 3, 4, 6, 8, 16, 32, 64, 128, 256}, deepbench, 5};
+            {1, 2, 3, 4, 6, 8, 16, 32, 64, 128, 256}, deepbench, PracticePresetNames(), 5};
   }
+  // Quick: one shape of each kind the practice suite has (speech encoder, NMT stack, small model).
   return {{1, 32}, {1}, {1, 4, 16, 64, 256}, {1, 4, 16, 64},
           {deepbench.front(), deepbench[deepbench.size() / 2], deepbench.back()},
+          {"speech-3x320-bi", "nmt-8x512", "sensor-2x128"},
           mode == ReportMode::kSummary ? 3 : 2};
 }
 
@@ -68,6 +71,7 @@ class Evaluation {
     total_ = static_cast<int>(scope_.lrcn_batches.size()) + 6;
     if (!summary) {
       total_ += static_cast<int>(DeepBenchPresetNames().size() * scope_.deepbench_batches.size()) +
+                2 * static_cast<int>(scope_.practice_models.size()) +
                 static_cast<int>(design_boards.size()) +
                 static_cast<int>(boards.size()) * (n_sweep + 4 + static_cast<int>(scope_.parts_models.size()));
     }
@@ -96,6 +100,11 @@ class Evaluation {
         for (int b : scope_.deepbench_batches) deepbench.push_back({name, b, PresetSteps(name)});
       }
       doc["bench_deepbench"] = Bench(deepbench, o_.torch);
+      std::vector<BenchWorkload> practice;
+      for (const std::string& name : scope_.practice_models) {
+        for (int b : {1, FindPreset(name).serving_batch}) practice.push_back({name, b, PresetSteps(name)});
+      }
+      doc["bench_practice"] = Bench(practice, o_.torch);
       doc["fpga_designs"] = Designs(design_boards);
       doc["sweeps"] = json::array();
       for (const Board& b : boards) doc["sweeps"].push_back(Sweep(b));
@@ -112,6 +121,7 @@ class Evaluation {
       }
       figures["cpu_lrcn"] = "cpu_lrcn.png";
       figures["cpu_deepbench"] = "cpu_deepbench.png";
+      figures["cpu_practice"] = "cpu_practice.png";
       figures["fpga_deepbench"] = "fpga_deepbench.png";
       doc["figures"] = figures;
     }

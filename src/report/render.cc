@@ -267,6 +267,29 @@ Table BenchTable(const json& bench) {
   return t;
 }
 
+// The practice suite: each precision's chosen decomposition, both precisions against oneDNN, and
+// how close each engine comes to its roofline and the planner to the measurement.
+Table PracticeTable(const json& bench) {
+  Table t({"model", "batch", "steps", "decomposition fp32 / int16", "sbe fp32 ÷ oneDNN (measured)",
+           "sbe int16 ÷ oneDNN (measured)", "roofline fraction: oneDNN / sbe fp32 / sbe int16 (measured ÷ predicted)",
+           "sbe fp32 / int16 ms (measured)", "sbe fp32 / int16 ms (predicted)"});
+  for (const json& w : bench["workloads"]) {
+    const auto r = Results(w);
+    const char* f32 = "sbe fp32 stall-free";
+    const char* i16 = "sbe int16 stall-free";
+    if (!r.count(f32) || !r.count(i16) || !r.count("onednn fp32")) continue;
+    const json &a = r.at(f32), &b = r.at(i16), &d = r.at("onednn fp32");
+    auto pct = [](const json& x) { return fmt::format("{:.0f}%", 100 * x["roofline_fraction"].get<double>()); };
+    auto ms = [](const json& x, const char* k) { return Num(1e3 * x[k].get<double>()); };
+    t.Add({w["model"], std::to_string(w["batch"].get<int>()), std::to_string(w["steps"].get<int>()),
+           fmt::format("{} / {}", a["decomposition"].get<std::string>(), b["decomposition"].get<std::string>()),
+           fmt::format("{:.2f}×", a["vs_onednn"].get<double>()), fmt::format("{:.2f}×", b["vs_onednn"].get<double>()),
+           fmt::format("{} / {} / {}", pct(d), pct(a), pct(b)), fmt::format("{} / {}", ms(a, "seconds"), ms(b, "seconds")),
+           fmt::format("{} / {}", ms(a, "predicted_seconds"), ms(b, "predicted_seconds"))});
+  }
+  return t;
+}
+
 Table PartsTable(const json& doc) {
   Table t({"board", "model", "batch", "blocks", "GOPS (simulated)", "GOPS (predicted)", "ms / sample (simulated)",
            "mJ / sample (simulated)", "PE utilisation (simulated)"});
@@ -366,6 +389,14 @@ std::string ReportMarkdown(const json& doc) {
                     figures["cpu_lrcn"].get<std::string>(), figures["cpu_deepbench"].get<std::string>());
   md += "DeepBench's inference LSTMs (input = hidden), on the same weights and inputs:\n\n";
   md += BenchTable(doc["bench_deepbench"]).Markdown() + "\nlrcn:\n\n" + BenchTable(doc["bench_lrcn"]).Markdown() + "\n";
+  md += fmt::format("### The CPU engine on shapes from practice\n\n![the practice suite on this CPU]({})\n\n",
+                    figures["cpu_practice"].get<std::string>());
+  md += "Speech encoders (bidirectional stacks), NMT stacks and small models over long sequences, each at batch 1 "
+        "and at a serving batch (`sbe bench --suite practice`). The planner chooses how the threads split the work "
+        "(docs/CPU_ENGINE.md, \"Decompositions\"): hidden-split:1x2 is one team of two threads sharing each step, "
+        "batch-split:2x1 two teams of one thread with half the samples each, direction-split:2x1 one direction per "
+        "thread.\n\n";
+  md += PracticeTable(doc["bench_practice"]).Markdown() + "\n";
   md += fmt::format("### Current FPGA parts\n\n![DeepBench on FPGA parts]({})\n\n",
                     figures["fpga_deepbench"].get<std::string>());
   md += PartsTable(doc).Markdown();

@@ -69,7 +69,7 @@ class ReportCliTest(unittest.TestCase):
         self.assertIn("`sbe report --quick --out", md)
 
         figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-        self.assertGreaterEqual(len(figures), 6)
+        self.assertGreaterEqual(len(figures), 7)
         for f in figures:
             data = (out / f).read_bytes()
             self.assertTrue(data.startswith(b"\x89PNG"), f)
@@ -112,8 +112,19 @@ class ReportCliTest(unittest.TestCase):
         simulated = {row[1].split(":")[0] for row in rows if row[src].startswith("simulated")}
         self.assertEqual(simulated, {"vx690t", "z7045", "u280", "zu9eg", "arty-a7-100t"})
 
+        # The practice suite: each shape at batch 1 and its serving batch, both precisions
+        # against oneDNN, the decomposition each ran.
+        headers, rows = next(t for t in tables if "decomposition fp32 / int16" in t[0])
+        self.assertEqual(sorted({(r[0], r[1]) for r in rows}),
+                         sorted({("speech-3x320-bi", "1"), ("speech-3x320-bi", "16"), ("nmt-8x512", "1"),
+                                 ("nmt-8x512", "16"), ("sensor-2x128", "1"), ("sensor-2x128", "64")}))
+        kinds = headers.index("decomposition fp32 / int16")
+        for r in rows:
+            for spec in r[kinds].split(" / "):
+                self.assertRegex(spec, r"^[a-z+-]+:\d+x\d+$")
+
         data = json.loads((out / "report.json").read_text())
-        self.assertEqual(data["schema_version"], 2)
+        self.assertEqual(data["schema_version"], 3)
         self.assertEqual(data["mode"], "quick")
         # The published figures come from one data file, each with its source.
         self.assertEqual(len(data["published"]["platforms"]), 4)
@@ -156,7 +167,7 @@ class ReportCliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("Zynq 7Z045 (the paper)", p.stdout)
         doc = json.loads((tmp / "summary.json").read_text())
-        self.assertEqual(doc["schema_version"], 2)
+        self.assertEqual(doc["schema_version"], 3)
         self.assertEqual(doc["mode"], "summary")
         sources = {row["source"] for row in doc["platforms"]}
         self.assertEqual(sources, {"measured", "simulated", "published"})
