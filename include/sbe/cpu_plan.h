@@ -30,23 +30,33 @@ inline const char* StepSyncName(StepSync s) { return s == StepSync::kBarrier ? "
 //  - batch-split: a team per group of samples, each for all steps: no meeting, W_h read by
 //    every team (from its own L2 when it fits there, else from the shared levels);
 //  - direction-split: the two directions of a bidirectional layer at once, a team each;
-//  - and their products (direction+batch-split, batch+hidden-split, ...).
+//  - and their products (direction+batch-split, batch+hidden-split, ...);
+//  - layer-wavefront: a team per stage of a one-direction stack, each stage a run of
+//    neighbouring layers; the steps go through the stages in blocks, so that stage g runs
+//    block k while stage g + 1 runs block k - 1 (the input part of each layer is then hoisted
+//    per block, not per layer); with hidden threads per stage: layer-wavefront+hidden-split.
 // A decomposition may leave threads idle (one thread can beat two that meet every step on a
 // small layer).
 struct Decomposition {
   int direction_teams = 1;
   int batch_teams = 1;
   int hidden_threads = 1;
+  int layer_stages = 1;
 
-  int teams() const { return direction_teams * batch_teams; }
+  int teams() const { return layer_stages * direction_teams * batch_teams; }
   int threads() const { return teams() * hidden_threads; }
+  bool wavefront() const { return layer_stages > 1; }
   // Its kind: "hidden-split" when there is one team, else the split parts joined by '+'
-  // ("batch-split", "direction+batch-split", "batch+hidden-split").
+  // ("batch-split", "direction+batch-split", "batch+hidden-split"), or "layer-wavefront"
+  // (+hidden-split).
   std::string Kind() const;
   // "batch-split:2x1": what --decomposition takes to force exactly this one.
   std::string Spec() const;
   bool operator==(const Decomposition&) const = default;
 };
+// layer-wavefront: the stage that runs `layer`, stages being runs of neighbouring layers as
+// even in count as `layers` allows.
+int LayerStage(int layer, int layers, int stages);
 // The kinds --decomposition accepts, for help and messages.
 std::vector<std::string> DecompositionKinds();
 // Throws Error unless `text` is a kind or KIND:TEAMSxTHREADS (whether the shape, batch and
@@ -64,6 +74,7 @@ struct DecompositionCandidate {
   double cell_seconds = 0;       // the recurrence's cell epilogues (activations, c and h)
   double meeting_seconds = 0;    // the threads of a team meeting every step
   std::string bound;             // "compute", "memory", "cell" (the recurrence's largest share)
+  int64_t wavefront_steps = 0;   // layer-wavefront: the steps of one block through the stages
 };
 
 struct CpuPlanRequest {
@@ -77,6 +88,8 @@ struct CpuPlanRequest {
   // (the most threads of that kind), or a kind with its sizes, "batch-split:2x1" (Spec()); ""
   // or "auto": the planner's choice.
   std::string decomposition;
+  // layer-wavefront: the steps of one block through the stages, fixed; else chosen.
+  std::optional<int64_t> wavefront_steps;
 };
 
 // What the engine runs, in its own units. A unit tile is 4 gates x `lanes` hidden units; the
@@ -98,6 +111,9 @@ struct CpuTiling {
   int64_t blocks_per_thread = 1;
   // W_x's column blocks per layer, in columns (the last block of a layer may be narrower).
   std::vector<int64_t> input_block_columns;
+  // layer-wavefront: the steps of one block (a stage hands a layer's output on block by
+  // block); 0 otherwise.
+  int64_t wavefront_steps = 0;
 
   int64_t block_columns() const { return tiles_per_block * lanes; }
 };

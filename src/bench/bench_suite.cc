@@ -62,9 +62,7 @@ nlohmann::json ResultJson(const Result& r, double macs, const BenchWorkload& w, 
   if (!r.plan.is_null()) {
     j["plan"] = r.plan;
     const nlohmann::json& d = r.plan.at("cpu").at("decomposition");
-    j["decomposition"] = fmt::format("{}:{}x{}", d.at("kind").get<std::string>(),
-                                     d.at("direction_teams").get<int>() * d.at("batch_teams").get<int>(),
-                                     d.at("hidden_threads").get<int>());
+    j["decomposition"] = d.at("spec");
     j["predicted_seconds"] = r.plan.at("predicted_ms_per_batch").get<double>() * 1e-3;
   }
   return j;

@@ -23,13 +23,17 @@ std::string PlanLine(const nlohmann::json& p) {
   if (p.contains("cpu")) {
     const nlohmann::json& c = p["cpu"];
     const nlohmann::json& d = c.at("decomposition");
-    const int teams = d.at("direction_teams").get<int>() * d.at("batch_teams").get<int>();
+    const int teams = d.at("teams").get<int>();
     const int team_threads = d.at("hidden_threads").get<int>();
-    return fmt::format("batch {}; {} ({} team{} of {} thread{}); W_h in {} block{}; W_x in {} block{} (hoisted); {} "
+    return fmt::format("batch {}; {} ({} team{} of {} thread{}); W_h in {} block{}; W_x in {} block{} ({}); {} "
                        "columns per W_h block, {} per thread; {} threads, {}; {} sample{} per tile ({} kernels, {} lanes)",
                        p.at("batch").get<int>(), d.at("kind").get<std::string>(), teams, teams == 1 ? "" : "s",
                        team_threads, team_threads == 1 ? "" : "s", blocks, blocks == 1 ? "" : "s", input_blocks,
-                       input_blocks == 1 ? "" : "s", c.at("block_columns").get<int64_t>(),
+                       input_blocks == 1 ? "" : "s",
+                       c.value("wavefront_steps", 0) > 0
+                           ? fmt::format("hoisted per block of {} steps", c["wavefront_steps"].get<int64_t>())
+                           : std::string("hoisted"),
+                       c.at("block_columns").get<int64_t>(),
                        c.at("blocks_per_thread").get<int64_t>(), c.at("threads").get<int>(),
                        c.at("sync").get<std::string>(), c.at("samples_per_tile").get<int>(),
                        c.at("samples_per_tile").get<int>() == 1 ? "" : "s", c.at("kernels").get<std::string>(),

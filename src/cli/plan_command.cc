@@ -80,7 +80,10 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
               p.hidden_case == 1 ? "" : " (reused across the batch)");
   std::string input_blocks;
   for (int64_t c : t.input_block_columns) input_blocks += fmt::format("{}{}", input_blocks.empty() ? "" : ", ", c);
-  std::printf("W_x        hoisted: all steps at once, blocks of %s columns (per layer)\n", input_blocks.c_str());
+  const std::string hoisted = t.wavefront_steps > 0
+                                  ? fmt::format("per block of {} steps (the layer-wavefront's)", t.wavefront_steps)
+                                  : std::string("all steps at once");
+  std::printf("W_x        hoisted: %s, blocks of %s columns (per layer)\n", hoisted.c_str(), input_blocks.c_str());
   std::printf("alpha      %.4f (words reused across the batch / all words moved, per sample-step)\n", p.alpha);
   std::printf("predicted  %.1f GOPS (%s bound, %.0f%% of the peak), %.4f ms per sample, %.3f ms per batch\n",
               p.predicted_gops, p.bound.c_str(), 100 * p.pe_utilization, p.predicted_ms_per_sample,
@@ -89,11 +92,11 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
   std::printf("\ndecompositions%s (predicted ms for the whole run, the chosen one first; threads: teams x "
               "threads per team, what --decomposition KIND:TEAMSxTHREADS takes)\n",
               r.decomposition.empty() ? "" : fmt::format(" of the kind forced, {}", r.decomposition).c_str());
-  std::printf("  %-22s %8s %10s %10s %10s %10s %10s %10s %8s\n", "kind", "threads", "ms", "input", "compute",
+  std::printf("  %-28s %8s %10s %10s %10s %10s %10s %10s %8s\n", "kind", "threads", "ms", "input", "compute",
               "memory", "cell", "meetings", "bound");
   for (const DecompositionCandidate& c : plan.candidates) {
     const Decomposition& d = c.decomposition;
-    std::printf("  %-22s %8s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %8s\n", d.Kind().c_str(),
+    std::printf("  %-28s %8s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %8s\n", d.Kind().c_str(),
                 fmt::format("{}x{}", d.teams(), d.hidden_threads).c_str(), c.seconds * 1e3, c.input_seconds * 1e3,
                 c.compute_seconds * 1e3, c.memory_seconds * 1e3, c.cell_seconds * 1e3, c.meeting_seconds * 1e3,
                 c.bound.c_str());

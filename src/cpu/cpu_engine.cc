@@ -112,11 +112,12 @@ void SetShift(Work<P>& w, int shift, int h_frac) {
   w.h_frac = h_frac;
 }
 
-// 1. The input part of this thread's share of the tiles (`threads` shares) for every (step,
-// sample) row at once: per column block of W_x (a unit tile's share stays in L2 while the rows
-// pass), tile by tile, the rows in groups whose sums stay in registers across the block.
+// 1. The input part of this thread's share of the tiles (`threads` shares) for the (step,
+// sample) rows [row0, row1) at once (every row, unless the layer-wavefront hands the rows on a
+// block of steps at a time): per column block of W_x (a unit tile's share stays in L2 while the
+// rows pass), tile by tile, the rows in groups whose sums stay in registers across the block.
 template <typename P>
-void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
+void InputPart(const CellJob<P>& job, int thread, int threads, int64_t row0, int64_t row1, Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = job.rows_per_tile;
   const int64_t rows = job.T * job.B, N4 = 4 * job.N;
@@ -133,8 +134,8 @@ void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
       work.epilogue = last ? Epilogue::kInputPart : Epilogue::kPark;
       work.bias = cell.bias.data() + tile * N4;
       SetShift<P>(work, cell.x_shift, cell.h_frac);
-      for (int64_t g0 = 0; g0 < rows; g0 += group) {
-        work.n = static_cast<int>(std::min<int64_t>(group, rows - g0));
+      for (int64_t g0 = row0; g0 < row1; g0 += group) {
+        work.n = static_cast<int>(std::min<int64_t>(group, row1 - g0));
         for (int j = 0; j < work.n; ++j) {
           typename P::Acc* g = job.gx + (tile * rows + g0 + j) * N4;
           work.x[j] = job.in + (g0 + j) * job.in_stride + s0 * kPer;
@@ -147,10 +148,11 @@ void InputPart(const CellJob<P>& job, int thread, int threads, Work<P>& work) {
   }
 }
 
-// 2. The recurrence of batch team `team` over the chunks of its thread `rank`; `barrier` is the
-// team's.
+// 2. The recurrence of batch team `team` over the chunks of its thread `rank`, steps [step0,
+// step1); `barrier` is the team's.
 template <typename P>
-void Recurrence(const CellJob<P>& job, int team, int rank, SpinBarrier* barrier, Work<P>& work) {
+void Recurrence(const CellJob<P>& job, int team, int rank, int64_t step0, int64_t step1, SpinBarrier* barrier,
+                Work<P>& work) {
   const PackedCell<P>& cell = *job.cell;
   const int group = job.samples_per_tile;
   const int64_t N4 = 4 * job.N;
@@ -159,7 +161,7 @@ void Recurrence(const CellJob<P>& job, int team, int rank, SpinBarrier* barrier,
   const int64_t* active = job.active + team * job.T;
   ReadyFlag* ready = job.ready + team * job.chunks;
   SetShift<P>(work, cell.h_shift, cell.h_frac);
-  for (int64_t s = 0; s < job.T; ++s) {
+  for (int64_t s = step0; s < step1; ++s) {
     const int64_t n_active = active[s];
     if (n_active == 0) break;
     if (!job.stall_free) barrier->Wait();
@@ -219,7 +221,10 @@ void RunLayerJob(void* context, int thread) {
   const LayerJob<P>& layer = *static_cast<const LayerJob<P>*>(context);
   const Decomposition& d = layer.decomposition;
   Work<P> work;
-  for (int dir = 0; dir < layer.num_directions; ++dir) InputPart(*layer.directions[dir], thread, layer.pool->size(), work);
+  for (int dir = 0; dir < layer.num_directions; ++dir) {
+    const CellJob<P>& job = *layer.directions[dir];
+    InputPart(job, thread, layer.pool->size(), 0, job.T * job.B, work);
+  }
   layer.pool->Barrier();
   if (thread < d.threads()) {
     const int team = thread / d.hidden_threads, rank = thread % d.hidden_threads;
@@ -229,7 +234,7 @@ void RunLayerJob(void* context, int thread) {
       const CellJob<P>& job = *layer.directions[dir];
       // A thread without chunks has nothing to wait for, unless the barrier needs it.
       if (job.FirstChunk(rank) < job.chunks || !job.stall_free) {
-        Recurrence(job, batch_team, rank, &layer.team_barriers[team], work);
+        Recurrence(job, batch_team, rank, 0, job.T, &layer.team_barriers[team], work);
       }
     }
   }
@@ -237,17 +242,62 @@ void RunLayerJob(void* context, int thread) {
   layer.directions[0]->saturated_cells[thread] += work.saturated_cells;
 }
 
+// The layer-wavefront: the whole one-direction stack in one job. Each stage's team runs its
+// layers block of steps by block: a layer's input part for the block's rows (once the layer
+// below has handed them on), a meeting, the block's steps, a meeting, and the hand-over.
+template <typename P>
+struct StackJob {
+  const CellJob<P>* layers;  // one per layer
+  int num_layers;
+  Decomposition decomposition;
+  int64_t block_steps;
+  ReadyFlag* handed_on;       // per layer: the steps of its output complete
+  SpinBarrier* team_barriers;  // per stage
+};
+
+template <typename P>
+void RunStackJob(void* context, int thread) {
+  const StackJob<P>& stack = *static_cast<const StackJob<P>*>(context);
+  const Decomposition& d = stack.decomposition;
+  Work<P> work;
+  if (thread < d.threads()) {
+    const int stage = thread / d.hidden_threads, rank = thread % d.hidden_threads;
+    SpinBarrier* barrier = &stack.team_barriers[stage];
+    const int L = stack.num_layers;
+    const int64_t T = stack.layers[0].T, B = stack.layers[0].B;
+    for (int64_t s0 = 0; s0 < T; s0 += stack.block_steps) {
+      const int64_t s1 = std::min(T, s0 + stack.block_steps);
+      for (int l = 0; l < L; ++l) {
+        if (LayerStage(l, L, d.layer_stages) != stage) continue;
+        const CellJob<P>& job = stack.layers[l];
+        if (l > 0 && LayerStage(l - 1, L, d.layer_stages) != stage) {
+          SpinUntil([&] { return stack.handed_on[l - 1].steps.load(std::memory_order_acquire) >= s1; });
+        }
+        InputPart(job, rank, d.hidden_threads, s0 * B, s1 * B, work);
+        barrier->Wait();
+        if (job.FirstChunk(rank) < job.chunks || !job.stall_free) Recurrence(job, 0, rank, s0, s1, barrier, work);
+        barrier->Wait();
+        if (rank == 0) stack.handed_on[l].steps.store(s1, std::memory_order_release);
+      }
+    }
+  }
+  stack.layers[0].saturated_preacts[thread] += work.saturated_preacts;
+  stack.layers[0].saturated_cells[thread] += work.saturated_cells;
+}
+
 // The buffers of one Run, kept between runs of the same shape.
-// Each direction has its own input part, sums and state: under a direction-split both run at
-// once.
+// Each slot has its own input part, sums and state: a slot per direction (under a
+// direction-split both run at once), or per layer under the layer-wavefront (all run at once).
 template <typename P>
 struct Workspace {
-  int64_t T = -1, B = -1, blocks = -1, teams = -1;
-  Buffer<typename P::Weight> layer_a, layer_b;
-  Buffer<typename P::Acc> gx, park, c_state;  // per direction
-  Buffer<typename P::Weight> h_state;         // per direction
+  int64_t T = -1, B = -1, blocks = -1, teams = -1, slots = -1;
+  Buffer<typename P::Weight> padded_x;         // layer 0's input, where its width needs padding
+  std::vector<Buffer<typename P::Weight>> outs;  // layer outputs: two taking turns, or one per layer
+  Buffer<typename P::Acc> gx, park, c_state;   // per slot
+  Buffer<typename P::Weight> h_state;          // per slot
   std::vector<int64_t> lens, order, team_begin, active;
-  std::unique_ptr<ReadyFlag[]> ready;         // (directions, batch teams, blocks)
+  std::unique_ptr<ReadyFlag[]> ready;          // (slots, batch teams, blocks)
+  std::unique_ptr<ReadyFlag[]> handed_on;      // per layer (the wavefront)
   std::unique_ptr<SpinBarrier[]> team_barriers;
 };
 
@@ -271,46 +321,33 @@ class Engine {
            const std::vector<int64_t>& seq_lens, const CpuTiling& tiling, Tensor<W>* y,
            Tensor<W>* h_n, Tensor<A>* c_n) {
     const int64_t T = x.shape[0], B = x.shape[1], I = shape_.input_size, H = shape_.hidden_size;
-    const int D = shape_.directions();
+    const int D = shape_.directions(), L = shape_.num_layers;
     const int64_t N = tiling.lanes, tiles = tiling.tiles, Hp = RoundUp(tiles * N, 2);
     Prepare(T, B, seq_lens, tiling);
     Workspace<P>& ws = ws_;
     sat_preacts_.assign(pool_.size(), 0);
     sat_cells_.assign(pool_.size(), 0);
+    const Decomposition& dec = tiling.decomposition;
+    const bool wavefront = dec.wavefront();
     // Layer 0 reads x where it is: int16 kernels read whole column pairs, so only an odd
     // input width needs a padded copy (7 MiB per run at lrcn batch 32 otherwise).
     constexpr int kPer = PackedGates<W>::kColumnsPerStep;
-    int64_t in_stride = RoundUp(I, kPer);
-    const W* in = x.ptr();
-    if (in_stride != I) {
+    const int64_t x_stride = RoundUp(I, kPer), out_stride = RoundUp(D * H, 2);
+    const W* x_in = x.ptr();
+    if (x_stride != I) {
       for (int64_t r = 0; r < T * B; ++r) {
-        std::copy(x.ptr() + r * I, x.ptr() + (r + 1) * I, ws.layer_a.data() + r * in_stride);
+        std::copy(x.ptr() + r * I, x.ptr() + (r + 1) * I, ws.padded_x.data() + r * x_stride);
       }
-      in = ws.layer_a.data();
+      x_in = ws.padded_x.data();
     }
-    W* out = ws.layer_b.data();
-    const int64_t out_stride = RoundUp(D * H, 2);
-    const Decomposition& dec = tiling.decomposition;
+    const auto layer_out = [&](int layer) { return ws.outs[wavefront ? layer : layer % 2].data(); };
     const int64_t gx_size = T * B * tiles * 4 * N, park_size = B * tiles * 4 * N, state_size = B * Hp;
-    for (int layer = 0; layer < shape_.num_layers; ++layer) {
-      std::fill(out, out + T * B * out_stride, W{0});  // y is zero past each sample's length
-      CellJob<P> jobs[2];
-      LayerJob<P> layer_job{};
+    std::vector<CellJob<P>> jobs(L * D);
+    for (int layer = 0; layer < L; ++layer) {
       for (int dir = 0; dir < D; ++dir) {
-        const int64_t cell_index = layer * D + dir;
-        W* h_state = ws.h_state.data() + dir * 2 * state_size;
-        A* c_state = ws.c_state.data() + dir * state_size;
-        // The state starts from h0, c0 (or zeros); padding lanes stay zero.
-        std::fill(h_state, h_state + 2 * state_size, W{0});
-        std::fill(c_state, c_state + state_size, A{0});
-        for (int64_t b = 0; b < B; ++b) {
-          if (!h0.empty()) std::copy_n(h0.ptr() + (cell_index * B + b) * H, H, h_state + b * Hp);
-          if (!c0.empty()) std::copy_n(c0.ptr() + (cell_index * B + b) * H, H, c_state + b * Hp);
-        }
-        ReadyFlag* ready = ws.ready.get() + dir * dec.batch_teams * tiling.blocks;
-        for (int64_t c = 0; c < dec.batch_teams * tiling.blocks; ++c) ready[c].steps.store(0, std::memory_order_relaxed);
-        CellJob<P>& job = jobs[dir];
-        job.cell = &cells_[cell_index];
+        const int slot = wavefront ? layer : dir;
+        CellJob<P>& job = jobs[layer * D + dir];
+        job.cell = &cells_[layer * D + dir];
         job.stall_free = tiling.sync == StepSync::kStallFree;
         job.T = T; job.B = B; job.H = H; job.N = N; job.tiles = tiles;
         job.chunks = tiling.blocks;
@@ -319,38 +356,69 @@ class Engine {
         job.rows_per_tile = tiling.rows_per_tile;
         job.samples_per_tile = tiling.samples_per_tile;
         job.reverse = shape_.RunsBackward(dir);
-        job.in = in; job.in_stride = in_stride;
-        job.out = out; job.out_stride = out_stride; job.out_offset = dir * H;
-        job.gx = ws.gx.data() + dir * gx_size; job.park = ws.park.data() + dir * park_size;
-        job.h_state = h_state; job.c_state = c_state; job.Hp = Hp;
+        job.in = layer == 0 ? x_in : layer_out(layer - 1);
+        job.in_stride = layer == 0 ? x_stride : out_stride;
+        job.out = layer_out(layer); job.out_stride = out_stride; job.out_offset = dir * H;
+        job.gx = ws.gx.data() + slot * gx_size; job.park = ws.park.data() + slot * park_size;
+        job.h_state = ws.h_state.data() + slot * 2 * state_size;
+        job.c_state = ws.c_state.data() + slot * state_size;
+        job.Hp = Hp;
         job.lens = ws.lens.data(); job.order = ws.order.data(); job.team_begin = ws.team_begin.data();
         job.active = ws.active.data();
-        job.ready = ready;
+        job.ready = ws.ready.get() + slot * dec.batch_teams * tiling.blocks;
         job.saturated_preacts = sat_preacts_.data();
         job.saturated_cells = sat_cells_.data();
-        layer_job.directions[dir] = &job;
       }
-      layer_job.num_directions = D;
-      layer_job.decomposition = dec;
-      layer_job.pool = &pool_;
-      layer_job.team_barriers = ws.team_barriers.get();
-      pool_.Run(&RunLayerJob<P>, &layer_job);
-      // The final state of each sample: after its last valid step.
+    }
+    // A cell's state starts from h0, c0 (or zeros; padding lanes stay zero), its output at
+    // zeros (y is zero past each sample's length); after its run, each sample's final state is
+    // the one after its last valid step.
+    const auto start = [&](int layer) {
+      std::fill(layer_out(layer), layer_out(layer) + T * B * out_stride, W{0});
       for (int dir = 0; dir < D; ++dir) {
-        const int64_t cell_index = layer * D + dir;
-        const W* h_state = ws.h_state.data() + dir * 2 * state_size;
-        const A* c_state = ws.c_state.data() + dir * state_size;
+        const int64_t cell = layer * D + dir;
+        const CellJob<P>& job = jobs[cell];
+        std::fill(job.h_state, job.h_state + 2 * state_size, W{0});
+        std::fill(job.c_state, job.c_state + state_size, A{0});
         for (int64_t b = 0; b < B; ++b) {
-          std::copy_n(h_state + ((ws.lens[b] % 2) * B + b) * Hp, H, h_n->ptr() + (cell_index * B + b) * H);
-          std::copy_n(c_state + b * Hp, H, c_n->ptr() + (cell_index * B + b) * H);
+          if (!h0.empty()) std::copy_n(h0.ptr() + (cell * B + b) * H, H, job.h_state + b * Hp);
+          if (!c0.empty()) std::copy_n(c0.ptr() + (cell * B + b) * H, H, job.c_state + b * Hp);
+        }
+        for (int64_t c = 0; c < dec.batch_teams * tiling.blocks; ++c) job.ready[c].steps.store(0, std::memory_order_relaxed);
+      }
+      if (wavefront) ws.handed_on[layer].steps.store(0, std::memory_order_relaxed);
+    };
+    const auto finish = [&](int layer) {
+      for (int dir = 0; dir < D; ++dir) {
+        const int64_t cell = layer * D + dir;
+        const CellJob<P>& job = jobs[cell];
+        for (int64_t b = 0; b < B; ++b) {
+          std::copy_n(job.h_state + ((ws.lens[b] % 2) * B + b) * Hp, H, h_n->ptr() + (cell * B + b) * H);
+          std::copy_n(job.c_state + b * Hp, H, c_n->ptr() + (cell * B + b) * H);
         }
       }
-      in = out;
-      in_stride = out_stride;
-      out = out == ws.layer_b.data() ? ws.layer_a.data() : ws.layer_b.data();
+    };
+    if (wavefront) {
+      for (int layer = 0; layer < L; ++layer) start(layer);
+      StackJob<P> stack{jobs.data(), L, dec, tiling.wavefront_steps, ws.handed_on.get(), ws.team_barriers.get()};
+      pool_.Run(&RunStackJob<P>, &stack);
+      for (int layer = 0; layer < L; ++layer) finish(layer);
+    } else {
+      for (int layer = 0; layer < L; ++layer) {
+        start(layer);
+        LayerJob<P> layer_job{};
+        for (int dir = 0; dir < D; ++dir) layer_job.directions[dir] = &jobs[layer * D + dir];
+        layer_job.num_directions = D;
+        layer_job.decomposition = dec;
+        layer_job.pool = &pool_;
+        layer_job.team_barriers = ws.team_barriers.get();
+        pool_.Run(&RunLayerJob<P>, &layer_job);
+        finish(layer);
+      }
     }
+    const W* last = layer_out(L - 1);
     for (int64_t r = 0; r < T * B; ++r) {
-      std::copy_n(in + r * in_stride, D * H, y->ptr() + r * D * H);
+      std::copy_n(last + r * out_stride, D * H, y->ptr() + r * D * H);
     }
   }
 
@@ -358,13 +426,14 @@ class Engine {
   // Lays the weights out in the tiling's blocks and sizes the workspace for (T, B); both are
   // kept while the shape and the tiling stay the same.
   void Prepare(int64_t T, int64_t B, const std::vector<int64_t>& seq_lens, const CpuTiling& t) {
-    const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions();
+    const int64_t I = shape_.input_size, H = shape_.hidden_size, D = shape_.directions(), L = shape_.num_layers;
     constexpr int kPer = PackedGates<W>::kColumnsPerStep;
     const Decomposition& d = t.decomposition;
     if (t.lanes != BestTarget().lanes || t.threads != pool_.size() || d.threads() > pool_.size() ||
-        d.direction_teams > D || static_cast<int>(t.input_block_columns.size()) != shape_.num_layers) {
-      Fail("internal: a CPU plan for {} lanes and {} threads, run by kernels of {} lanes on {} threads",
-           t.lanes, t.threads, BestTarget().lanes, pool_.size());
+        d.direction_teams > D || static_cast<int>(t.input_block_columns.size()) != shape_.num_layers ||
+        (d.wavefront() && (D != 1 || d.layer_stages > L || d.teams() != d.layer_stages || t.wavefront_steps < 1))) {
+      Fail("internal: a CPU plan for {} lanes and {} threads ({}), run by kernels of {} lanes on {} threads",
+           t.lanes, t.threads, d.Spec(), BestTarget().lanes, pool_.size());
     }
     const int64_t N = t.lanes, tiles = t.tiles, Hp = RoundUp(tiles * N, 2);
     // The weights in the plan's blocks (packed_gates.h): W_h in column blocks of one chunk of
@@ -377,23 +446,23 @@ class Engine {
       }
     }
     Workspace<P>& ws = ws_;
-    if (ws.T != T || ws.B != B || ws.blocks != t.blocks || ws.teams != d.teams()) {
-      // Layer outputs alternate between the two buffers; layer 0's input is read where it is
-      // unless its width needs padding (Run), and only then does a buffer hold it.
+    const int64_t slots = d.wavefront() ? L : D;
+    if (ws.T != T || ws.B != B || ws.blocks != t.blocks || ws.teams != d.teams() || ws.slots != slots) {
       const int64_t out_width = RoundUp(D * H, 2);
-      const int64_t padded_in = RoundUp(I, kPer) != I ? RoundUp(I, kPer) : 0;
-      ws.layer_a.assign(T * B * std::max(out_width, padded_in), 0);
-      ws.layer_b.assign(T * B * out_width, 0);
-      ws.gx.assign(D * T * B * tiles * 4 * N, 0);
-      ws.park.assign(D * B * tiles * 4 * N, 0);
-      ws.h_state.assign(D * 2 * B * Hp, 0);
-      ws.c_state.assign(D * B * Hp, 0);
-      ws.ready = std::make_unique<ReadyFlag[]>(D * d.batch_teams * t.blocks);
+      ws.padded_x.assign(RoundUp(I, kPer) != I ? T * B * RoundUp(I, kPer) : 0, 0);
+      ws.outs.assign(d.wavefront() ? L : std::min<int64_t>(L, 2), Buffer<W>(T * B * out_width, 0));
+      ws.gx.assign(slots * T * B * tiles * 4 * N, 0);
+      ws.park.assign(slots * B * tiles * 4 * N, 0);
+      ws.h_state.assign(slots * 2 * B * Hp, 0);
+      ws.c_state.assign(slots * B * Hp, 0);
+      ws.ready = std::make_unique<ReadyFlag[]>(slots * d.batch_teams * t.blocks);
+      ws.handed_on = std::make_unique<ReadyFlag[]>(L);
       ws.team_barriers = std::make_unique<SpinBarrier[]>(d.teams());
       ws.T = T;
       ws.B = B;
       ws.blocks = t.blocks;
       ws.teams = d.teams();
+      ws.slots = slots;
     }
     for (int team = 0; team < d.teams(); ++team) ws.team_barriers[team].Reset(d.hidden_threads);
     ws.lens.assign(B, T);

@@ -101,8 +101,20 @@ std::vector<Decomposition> Candidates(const LstmShape& s, int64_t batch, int thr
       }
     }
   }
+  // The wavefront needs a layer's output step by step: not where a reverse direction runs.
+  if (!s.bidirectional) {
+    for (int stages = 2; stages <= s.num_layers && stages <= threads; ++stages) {
+      for (int ht = 1; stages * ht <= threads; ++ht) out.push_back({1, 1, ht, stages});
+    }
+  }
   return out;
 }
+
+}  // namespace
+
+int LayerStage(int layer, int layers, int stages) { return layer * stages / layers; }
+
+namespace {
 
 // The predicted time of a run under `d`, from the measured ceilings `all` (all cores): the
 // input parts over every thread of the pool, then each layer's recurrence step by step, each
@@ -156,6 +168,79 @@ DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, i
   return c;
 }
 
+// The layer-wavefront under the same measured figures: the stages run at once, each its layers
+// block by block (per layer: its input part for the block's rows, reading W_x again, then the
+// block's steps), and the run takes (blocks + stages - 1) blocks of the slowest stage. The
+// caches hold every layer's weights at once. Tries every power-of-two block from one step to
+// all of them and keeps the fastest.
+DecompositionCandidate PredictWavefront(const LstmShape& s, const MachineCeilings& all, int group, int64_t T,
+                                        int64_t B, Precision p, const Decomposition& d) {
+  const bool int16 = p == Precision::kInt16;
+  const MachineCeilings team = all.ForThreads(d.threads());
+  const double tile = int16 ? all.int16_tile_gops : all.fp32_tile_gflops;
+  const double peak_thread = (tile > 0 ? tile : int16 ? all.int16_gops : all.fp32_gflops) * 1e9 / all.threads;
+  const double peak_stage = peak_thread * d.hidden_threads;
+  const double cell_seconds = (int16 ? all.cell_ns_int16 : all.cell_ns_fp32) * 1e-9;
+  const double meeting = all.meeting_us * 1e-6;
+  const int64_t word = WordBytes(p), H = s.hidden_size, wh = WhBytes(s, p);
+  int64_t footprint = 0;
+  for (int l = 0; l < s.num_layers; ++l) footprint += wh + s.GateRows() * s.LayerInputSize(l) * word;
+  // The stages share the bandwidth of the whole footprint, each in proportion to its threads.
+  const double stage_gbs = team.BandwidthFor(footprint) * d.hidden_threads / d.threads();
+  const int64_t calls = CeilDiv(B, group);
+  const double occupancy = std::min(1.0, 4 * (static_cast<double>(B) / calls) / kChainsForPeak);
+  const double step_compute = 2.0 * static_cast<double>(s.GateRows() * H * B) / (peak_stage * occupancy);
+  const double step_memory = stage_gbs > 0 ? static_cast<double>(calls * wh) / (stage_gbs * 1e9) : 0;
+  const double step_meeting = d.hidden_threads > 1 ? meeting : 0;
+  const double step_cell = cell_seconds * static_cast<double>(B * CeilDiv(H, d.hidden_threads));
+  DecompositionCandidate best;
+  for (int64_t K = 1;; K = std::min(T, 2 * K)) {
+    const int64_t blocks = CeilDiv(T, K);
+    DecompositionCandidate c;
+    c.decomposition = d;
+    c.wavefront_steps = K;
+    // Each phase's share of the slowest stage's block, times the blocks the pipeline takes.
+    double slowest = -1;
+    DecompositionCandidate stage_block;
+    for (int g = 0; g < d.layer_stages; ++g) {
+      DecompositionCandidate b;
+      for (int l = 0; l < s.num_layers; ++l) {
+        if (LayerStage(l, s.num_layers, d.layer_stages) != g) continue;
+        const int64_t I = s.LayerInputSize(l), wx = s.GateRows() * I * word;
+        const double ops = 2.0 * static_cast<double>(K * B) * static_cast<double>(s.GateRows() * I);
+        const double bytes = static_cast<double>(wx + K * B * I * word);
+        b.input_seconds += std::max(ops / peak_stage, stage_gbs > 0 ? bytes / (stage_gbs * 1e9) : 0.0);
+        (step_compute >= step_memory ? b.compute_seconds : b.memory_seconds) += K * std::max(step_compute, step_memory);
+        b.cell_seconds += K * step_cell;
+        // The block's steps, the meeting after its input part, and the hand-over to the next stage.
+        b.meeting_seconds += K * step_meeting + 2 * meeting;
+      }
+      const double t = b.input_seconds + b.compute_seconds + b.memory_seconds + b.cell_seconds + b.meeting_seconds;
+      if (t > slowest) {
+        slowest = t;
+        stage_block = b;
+      }
+    }
+    const double n = static_cast<double>(blocks + d.layer_stages - 1);
+    c.input_seconds = n * stage_block.input_seconds;
+    c.compute_seconds = n * stage_block.compute_seconds;
+    c.memory_seconds = n * stage_block.memory_seconds;
+    c.cell_seconds = n * stage_block.cell_seconds;
+    c.meeting_seconds = n * stage_block.meeting_seconds + 2 * meeting;  // the pool's job
+    c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.cell_seconds + c.meeting_seconds;
+    c.bound = c.cell_seconds > std::max(c.compute_seconds, c.memory_seconds) ? "cell"
+              : c.compute_seconds >= c.memory_seconds                       ? "compute"
+                                                                             : "memory";
+    if (best.seconds == 0 || c.seconds < best.seconds) best = c;
+    if (K == T) break;
+  }
+  return best;
+}
+
+// Without measured figures: blocks of about a quarter of the steps per stage, enough to fill
+// the pipeline without re-reading W_x every step.
+int64_t DefaultWavefrontSteps(int64_t T, int stages) { return std::max<int64_t>(1, CeilDiv(T, 4 * stages)); }
+
 // --decomposition: a kind, or a kind and its exact sizes "KIND:TEAMSxTHREADS" (threads per
 // team), as `sbe plan --board cpu` lists them.
 struct ForcedDecomposition {
@@ -185,6 +270,7 @@ ForcedDecomposition ParseDecomposition(const std::string& text) {
 }  // namespace
 
 std::string Decomposition::Kind() const {
+  if (wavefront()) return hidden_threads > 1 ? "layer-wavefront+hidden-split" : "layer-wavefront";
   std::vector<std::string> parts;
   if (direction_teams > 1) parts.push_back("direction");
   if (batch_teams > 1) parts.push_back("batch");
@@ -199,7 +285,8 @@ std::string Decomposition::Spec() const { return fmt::format("{}:{}x{}", Kind(),
 
 std::vector<std::string> DecompositionKinds() {
   return {"hidden-split", "batch-split", "direction-split", "direction+batch-split", "batch+hidden-split",
-          "direction+hidden-split", "direction+batch+hidden-split"};
+          "direction+hidden-split", "direction+batch+hidden-split", "layer-wavefront",
+          "layer-wavefront+hidden-split"};
 }
 
 CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest& r) {
@@ -210,6 +297,7 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   if (r.blocks && (*r.blocks < 1 || *r.blocks > H)) {
     Fail("blocks {}: must be in [1, hidden size {}]", *r.blocks, H);
   }
+  if (r.wavefront_steps && *r.wavefront_steps < 1) Fail("wavefront steps {}: must be at least 1", *r.wavefront_steps);
   const bool forced = !r.decomposition.empty() && r.decomposition != "auto";
   const ForcedDecomposition asked = forced ? ParseDecomposition(r.decomposition) : ForcedDecomposition{};
   const int threads = r.threads > 0 ? r.threads : board.cores;
@@ -225,9 +313,15 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
                    (asked.hidden_threads && d.hidden_threads != asked.hidden_threads))) {
       continue;
     }
-    out.candidates.push_back(predicted ? Predict(s, measured, threads, static_cast<int>(std::min(group, r.batch)),
-                                                 r.steps, r.batch, p, d)
-                                       : DecompositionCandidate{d, 0, 0, 0, 0, 0, 0, "not measured"});
+    const int calls_of = static_cast<int>(std::min(group, r.batch));
+    if (!predicted) {
+      out.candidates.push_back({d, 0, 0, 0, 0, 0, 0, "not measured",
+                                d.wavefront() ? DefaultWavefrontSteps(r.steps, d.layer_stages) : 0});
+    } else if (d.wavefront()) {
+      out.candidates.push_back(PredictWavefront(s, measured, calls_of, r.steps, r.batch, p, d));
+    } else {
+      out.candidates.push_back(Predict(s, measured, threads, calls_of, r.steps, r.batch, p, d));
+    }
   }
   if (out.candidates.empty()) {
     Fail("decomposition {}: not possible for {} ({}) at batch {} on {} thread{}", r.decomposition, s.ToString(),
@@ -250,10 +344,11 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   t.threads = threads;
   t.sync = r.sync;
   t.decomposition = d;
+  t.wavefront_steps = d.wavefront() ? std::min(r.steps, r.wavefront_steps.value_or(chosen.wavefront_steps)) : 0;
   // As many samples per kernel call as the register tile holds (the kernels' target decides);
   // the input part's rows are all steps of all samples.
   t.samples_per_tile = static_cast<int>(std::clamp<int64_t>(CeilDiv(r.batch, d.batch_teams), 1, group));
-  t.rows_per_tile = static_cast<int>(std::clamp<int64_t>(r.batch * r.steps, 1, group));
+  t.rows_per_tile = static_cast<int>(std::clamp<int64_t>(r.batch * (d.wavefront() ? t.wavefront_steps : r.steps), 1, group));
   t.tiles = CeilDiv(H, t.lanes);
   const int64_t want = std::min(t.tiles, r.blocks.value_or(RecurrentBlocks(board, H, d.hidden_threads, p)));
   t.tiles_per_block = CeilDiv(t.tiles, want);

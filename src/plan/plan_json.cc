@@ -42,8 +42,11 @@ namespace {
 
 nlohmann::json DecompositionJson(const Decomposition& d) {
   return {{"kind", d.Kind()},
+          {"spec", d.Spec()},
           {"direction_teams", d.direction_teams},
           {"batch_teams", d.batch_teams},
+          {"layer_stages", d.layer_stages},
+          {"teams", d.teams()},
           {"hidden_threads", d.hidden_threads},
           {"threads", d.threads()}};
 }
@@ -65,6 +68,7 @@ nlohmann::json CpuPlanJson(const CpuPlan& p) {
       cj["meeting_ms"] = c.meeting_seconds * 1e3;
     }
     cj["bound"] = c.bound;
+    if (c.wavefront_steps > 0) cj["wavefront_steps"] = c.wavefront_steps;
     candidates.push_back(cj);
   }
   j["cpu"] = {{"kernels", t.kernels},
@@ -78,7 +82,8 @@ nlohmann::json CpuPlanJson(const CpuPlan& p) {
               {"tiles", t.tiles},
               {"block_columns", t.block_columns()},
               {"blocks_per_thread", t.blocks_per_thread},
-              {"input_block_columns", t.input_block_columns}};
+              {"input_block_columns", t.input_block_columns},
+              {"wavefront_steps", t.wavefront_steps}};
   return j;
 }
 

@@ -75,8 +75,8 @@ class PlanCliTest(unittest.TestCase):
         forced = run_sbe_json(self, "plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16",
                               "--threads", "2", "--decomposition", "batch-split:2x1")
         self.assertEqual(forced["cpu"]["decomposition"],
-                         {"kind": "batch-split", "direction_teams": 1, "batch_teams": 2, "hidden_threads": 1,
-                          "threads": 2})
+                         {"kind": "batch-split", "spec": "batch-split:2x1", "direction_teams": 1, "batch_teams": 2,
+                          "layer_stages": 1, "teams": 2, "hidden_threads": 1, "threads": 2})
         text = run_sbe("plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16")
         assert_ok(self, text)
         self.assertIn("decompositions (predicted ms for the whole run", text.stdout)

@@ -368,6 +368,52 @@ TEST(CpuEngine, Fp32IdenticalUnderEveryDecompositionAndThreadCount) {
   }
 }
 
+// The layer-wavefront on every block of steps, the last one short or the whole sequence in one,
+// stages of one and two threads, both syncs: the golden model's integers, and in fp32 the same
+// bits as hidden-split (the input part's sums, blocked by steps, still run over the columns in
+// one order).
+TEST(CpuEngine, WavefrontExactForEveryBlockOfSteps) {
+  int ran = 0;
+  for (const LstmShape& shape : {LstmShape{17, 13, 2, false, true}, LstmShape{29, 9, 3, false, false},
+                                 LstmShape{6, 40, 4, false, true}}) {
+    const int64_t T = 7, B = 3;
+    const LstmModel m = MakeRandomModel(shape, 5 + shape.num_layers, "random");
+    const QuantizedModel q = Calibrate(m, InputRange{});
+    const FixedInput x = RandomFixedInput(q, T, B, 4, true);
+    const FixedOutput want = RunGolden(q, x);
+    const LstmInput in = RandomInput(shape, T, B, 8, true);
+    ExecutorOptions o;
+    o.threads = 1;
+    const LstmOutput first = MakeExecutor("cpu", m, o)->Run(in);
+    for (const std::string kind : {"layer-wavefront", "layer-wavefront+hidden-split"}) {
+      for (int threads = 2; threads <= 4; ++threads) {
+        if (!Possible(shape, B, threads, kind)) continue;
+        for (int64_t steps : {int64_t{1}, int64_t{2}, int64_t{3}, T}) {
+          for (StepSync sync : {StepSync::kStallFree, StepSync::kBarrier}) {
+            SCOPED_TRACE(fmt::format("{}, {}, {} threads, blocks of {} steps, {}", shape.ToString(), kind, threads,
+                                     steps, StepSyncName(sync)));
+            CpuPlanRequest r = Request(threads, sync, kind);
+            r.wavefront_steps = steps;
+            ExpectSameIntegers(cpu::RunCpuFixed(q, x, r), want);
+            ++ran;
+          }
+        }
+        o.threads = threads;
+        o.decomposition = kind;
+        std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
+        const LstmOutput got = e->Run(in);
+        EXPECT_EQ(got.y.data, first.y.data);
+        EXPECT_EQ(got.h_n.data, first.h_n.data);
+        EXPECT_EQ(got.c_n.data, first.c_n.data);
+        const nlohmann::json d = e->Details()["plan"]["cpu"]["decomposition"];
+        EXPECT_EQ(d["kind"].get<std::string>(), kind);
+        EXPECT_GE(d["layer_stages"].get<int>(), 2);
+      }
+    }
+  }
+  EXPECT_GE(ran, 40);
+}
+
 // A kind the shape, batch or thread count cannot take is refused in one sentence naming it.
 TEST(CpuEngine, ImpossibleDecompositionsAreRefused) {
   const LstmModel m = MakeRandomModel({5, 7, 1, false, true}, 1, "random");
@@ -375,6 +421,10 @@ TEST(CpuEngine, ImpossibleDecompositionsAreRefused) {
   o.threads = 2;
   o.decomposition = "direction-split";
   EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "direction-split", "not possible"));
+  o.decomposition = "layer-wavefront";  // one layer: nothing to pipeline
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "layer-wavefront", "not possible"));
+  const LstmModel bi = MakeRandomModel({5, 7, 2, true, true}, 1, "random");
+  EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", bi, o); }, "layer-wavefront", "not possible"));
   o.decomposition = "sideways-split";
   EXPECT_TRUE(testing::ThrowsError([&] { MakeExecutor("cpu", m, o); }, "sideways-split", "unknown"));
   // A batch-split is possible for the model, so the executor is made; a batch of one sample

@@ -66,6 +66,23 @@ TEST(CpuPlanDecomposition, DearMeetingsChooseTeamsThatDoNotMeet) {
   EXPECT_EQ(batch.hidden_threads, 1);
 }
 
+// A one-direction stack at batch 1 has no samples or directions to split: with dear meetings
+// and layers small enough that all of them stay in the L2s, its layers run at once as the
+// stages of a wavefront, each stage's block of steps long enough to amortise its hand-over and
+// W_x's re-reading, short enough to fill the pipeline. Eight layers of 512 do not stay in the
+// caches together (64 MB of fp32 weights): there the wavefront would stream every layer from
+// DRAM, and the threads share each layer's steps instead.
+TEST(CpuPlanDecomposition, DearMeetingsPipelineASmallDeepStack) {
+  const CpuPlan p = Plan({128, 128, 4, false, true}, Machine(20.0), 500, 1);
+  const Decomposition& d = p.tiling.decomposition;
+  EXPECT_EQ(d.Kind(), "layer-wavefront");
+  EXPECT_EQ(d.layer_stages, 4);
+  EXPECT_GE(p.tiling.wavefront_steps, 2);
+  EXPECT_LE(p.tiling.wavefront_steps, 125);
+  EXPECT_EQ(p.tiling.wavefront_steps, p.candidates.front().wavefront_steps);
+  EXPECT_NE(Plan({512, 512, 8, false, true}, Machine(20.0), 30, 1).tiling.decomposition.Kind(), "layer-wavefront");
+}
+
 // A large W_h at batch 1 is read once per step either way; split over the threads' L2s
 // (hidden-split) it stays there, while every team of a batch- or direction-split would
 // stream all of it from L3: hidden-split wins when meetings are cheap.
@@ -85,6 +102,11 @@ TEST(CpuPlanDecomposition, ForcedKindsAndSizesAreHonoured) {
   EXPECT_THROW(Plan(s, b, 10, 1, "batch-split"), Error);
   EXPECT_THROW(Plan({80, 320, 3, false, true}, b, 10, 16, "direction-split"), Error);
   EXPECT_THROW(Plan(s, b, 10, 16, "batch-split:3"), Error);
+  const LstmShape stack{80, 320, 3, false, true};
+  EXPECT_EQ(Plan(stack, b, 10, 16, "layer-wavefront").tiling.decomposition, (Decomposition{1, 1, 1, 3}));
+  EXPECT_EQ(Plan(stack, b, 10, 16, "layer-wavefront+hidden-split:2x2").tiling.decomposition,
+            (Decomposition{1, 1, 2, 2}));
+  EXPECT_THROW(Plan(s, b, 10, 16, "layer-wavefront"), Error);  // bidirectional
 }
 
 // Without measured ceilings nothing is predicted, and the engine runs hidden-split on every
