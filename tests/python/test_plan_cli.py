@@ -69,7 +69,8 @@ class PlanCliTest(unittest.TestCase):
             parts = c["input_ms"] + c["compute_ms"] + c["memory_ms"] + c["cell_ms"] + c["meeting_ms"]
             self.assertAlmostEqual(c["predicted_ms"], parts, delta=1e-9 * parts)
             self.assertLessEqual(c["threads"], 2)
-        self.assertEqual(min(c["predicted_ms"] for c in candidates), candidates[0]["predicted_ms"])
+        # The fastest, or the one reading fewest weights within 1% of it.
+        self.assertLessEqual(candidates[0]["predicted_ms"], 1.01 * min(c["predicted_ms"] for c in candidates))
         self.assertEqual(cpu["decomposition"]["kind"], candidates[0]["kind"])
         self.assertAlmostEqual(j["predicted_ms_per_batch"], candidates[0]["predicted_ms"], delta=1e-9)
         forced = run_sbe_json(self, "plan", "--board", "cpu", "--model", "speech-3x320-bi", "--batch", "16",

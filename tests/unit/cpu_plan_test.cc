@@ -49,7 +49,9 @@ TEST(CpuPlanDecomposition, CandidatesAddUpAndTheFastestIsChosen) {
     EXPECT_NEAR(c.seconds, c.input_seconds + c.compute_seconds + c.memory_seconds + c.cell_seconds + c.meeting_seconds,
                 1e-12);
     EXPECT_LE(c.decomposition.threads(), 4);
-    EXPECT_GE(c.seconds, p.candidates.front().seconds);
+    // The chosen one is the fastest, or the one reading fewest bytes within 1% of it.
+    EXPECT_LE(p.candidates.front().seconds, 1.01 * c.seconds);
+    if (c.seconds < p.candidates.front().seconds) EXPECT_LT(p.candidates.front().bytes, c.bytes);
   }
   EXPECT_EQ(p.tiling.decomposition, p.candidates.front().decomposition);
   EXPECT_NEAR(p.plan.predicted_ms_per_batch, p.candidates.front().seconds * 1e3, 1e-9);
