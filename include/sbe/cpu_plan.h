@@ -75,8 +75,9 @@ struct DecompositionCandidate {
   double meeting_seconds = 0;    // the threads of a team meeting every step
   std::string bound;             // "compute", "memory", "cell" (the recurrence's largest share)
   int64_t wavefront_steps = 0;   // layer-wavefront: the steps of one block through the stages
-  double bytes = 0;              // weights read in the whole run (of the candidates predicted
-                                 // equal, the planner takes the one reading fewest)
+  double bytes = 0;              // weights read from beyond the L2s in the whole run (of the
+                                 // candidates predicted equal, the planner takes the one
+                                 // reading fewest)
 };
 
 struct CpuPlanRequest {

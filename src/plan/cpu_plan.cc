@@ -112,6 +112,15 @@ double CyclicGbs(const MachineCeilings& m, int64_t bytes) {
   return m.dram_gbs();
 }
 
+// Whether weights read over and over from a working set of `bytes` come from beyond the
+// cores' own L2s (the shared levels, where reading them costs beside the multiply-adds).
+bool BeyondL2(const MachineCeilings& m, int64_t bytes) {
+  for (const BandwidthLevel& l : m.levels) {
+    if (l.name == "L2") return static_cast<double>(bytes) > kUsableShare * static_cast<double>(l.capacity_bytes);
+  }
+  return true;
+}
+
 // The decompositions of `threads` threads for this shape and batch: hidden-split on all of
 // them first (what the engine did before there was a choice), then every other product of
 // direction teams, batch teams and hidden threads that fits, fewer threads included.
@@ -182,7 +191,7 @@ DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, i
     const double steps = static_cast<double>(rounds * T);
     (step_compute >= step_memory ? c.compute_seconds : c.memory_seconds) += steps * std::max(step_compute, step_memory);
     c.cell_seconds += steps * step_cell;
-    c.bytes += s.directions() * wx + steps * d.teams() * calls * wh;
+    if (BeyondL2(team, footprint)) c.bytes += steps * d.teams() * calls * wh;
     // Every step's meeting, and the layer's job: the pool starts it and meets once inside.
     c.meeting_seconds += steps * step_meeting + 2 * meeting;
   }
@@ -237,7 +246,7 @@ DecompositionCandidate PredictWavefront(const LstmShape& s, const MachineCeiling
         b.input_seconds += std::max(ops / peak_stage, stage_gbs > 0 ? bytes / (stage_gbs * 1e9) : 0.0);
         (step_compute >= step_memory ? b.compute_seconds : b.memory_seconds) += K * std::max(step_compute, step_memory);
         b.cell_seconds += K * step_cell;
-        b.bytes += wx + K * calls * wh;
+        if (BeyondL2(team, footprint)) b.bytes += wx + K * calls * wh;
         // The block's steps, the meeting after its input part, and the hand-over to the next stage.
         b.meeting_seconds += K * step_meeting + 2 * meeting;
       }
@@ -363,9 +372,10 @@ CpuPlan PlanCpu(const LstmShape& s, const CpuBoard& board, const CpuPlanRequest&
   };
   std::stable_sort(out.candidates.begin(), out.candidates.end(), better);
   // Of the candidates predicted within 1% of the fastest, the one reading the fewest weight
-  // bytes: memory time the model counts as hidden under compute is not hidden entirely (a
-  // batch-split of a bidirectional layer reads W_h in more, emptier kernel calls than a
-  // direction-split predicted equal to it, and measured up to 17% slower).
+  // bytes from beyond the L2s: memory time the model counts as hidden under compute is not
+  // hidden entirely (a batch-split of a bidirectional layer reads W_h from L3 in more,
+  // emptier kernel calls than a direction-split predicted equal to it, and measured up to 17%
+  // slower). Weights the L2s hold cost nothing beside the multiply-adds.
   if (predicted && !forced) {
     auto lightest = out.candidates.begin();
     for (auto it = out.candidates.begin(); it != out.candidates.end(); ++it) {
