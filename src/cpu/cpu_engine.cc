@@ -9,6 +9,8 @@
 // units (one chunk = one column block). Under the stall-free sync a thread starts column block
 // c of step t+1 as soon as its team's chunk c of h_t is out (a flag per chunk), so no thread
 // waits for the slowest one at a step boundary; the barrier sync waits for the whole team.
+// Under the layer-wavefront a whole one-direction stack is one job instead: stages of layers
+// run at once, a block of steps apart, each layer's input part hoisted per block.
 // Every sample's sums run over the columns in the same order whatever the decomposition and
 // the thread count, so fp32 results do not depend on either (and int16 is exact anyway).
 #include <algorithm>
