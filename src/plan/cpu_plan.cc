@@ -143,62 +143,93 @@ std::vector<Decomposition> Candidates(const LstmShape& s, int64_t batch, int thr
   return out;
 }
 
-}  // namespace
+// The measured figures every candidate is predicted from.
+struct Paces {
+  double thread_ops;    // per second on one thread: the kernels' own tile on L1-resident
+                        // weights, not the probes'
+  double cell_seconds;  // the cell epilogue, per sample and hidden unit
+  double meeting;       // one meeting of the threads
+};
 
-int LayerStage(int layer, int layers, int stages) { return layer * stages / layers; }
-
-namespace {
-
-// The predicted time of a run under `d`, from the measured ceilings `all` (all cores): the
-// input parts over every thread of the pool, then each layer's recurrence step by step, each
-// step the longer of its multiply-adds and its W_h reads, then its cell epilogue, plus the
-// team's meeting.
-DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, int pool_threads, int group,
-                               int64_t T, int64_t B, Precision p, const Decomposition& d) {
-  DecompositionCandidate c;
-  c.decomposition = d;
+Paces PacesOf(const MachineCeilings& all, Precision p) {
   const bool int16 = p == Precision::kInt16;
-  const MachineCeilings pool = all.ForThreads(pool_threads), team = all.ForThreads(d.threads());
-  // The kernels' own pace (their tile on L1-resident weights), not the probes'.
   const double tile = int16 ? all.int16_tile_gops : all.fp32_tile_gflops;
-  const double peak_thread = (tile > 0 ? tile : int16 ? all.int16_gops : all.fp32_gflops) * 1e9 / all.threads;
-  const double peak_pool = peak_thread * pool_threads;
-  const double cell_seconds = (int16 ? all.cell_ns_int16 : all.cell_ns_fp32) * 1e-9;
-  const double meeting = all.meeting_us * 1e-6;
-  const int64_t word = WordBytes(p), H = s.hidden_size, wh = WhBytes(s, p);
-  // The recurrence of one direction: the largest team's samples, in kernel calls of `group`.
-  const int64_t samples = CeilDiv(B, d.batch_teams);
-  const int64_t calls = CeilDiv(samples, group);
+  return {(tile > 0 ? tile : int16 ? all.int16_gops : all.fp32_gflops) * 1e9 / all.threads,
+          (int16 ? all.cell_ns_int16 : all.cell_ns_fp32) * 1e-9, all.meeting_us * 1e-6};
+}
+
+// One step of one team's recurrence: its `samples` in kernel calls of up to `group`, its
+// `threads` sharing the hidden units; every call reads W_h once, `readers` teams at once from
+// `gbs`. A call of n samples keeps 4n accumulators in flight.
+struct StepCost {
+  double compute, memory, meeting, cell;
+  int64_t calls;
+};
+
+StepCost StepOf(const LstmShape& s, const Paces& pace, Precision p, int64_t samples, int group, int threads,
+                int readers, double gbs) {
+  const int64_t H = s.hidden_size, calls = CeilDiv(samples, group);
   const double per_call = static_cast<double>(samples) / static_cast<double>(calls);
   const double occupancy = std::min(1.0, 4 * per_call / kChainsForPeak);
-  const double step_compute = 2.0 * static_cast<double>(s.GateRows() * H * samples) /
-                              (peak_thread * d.hidden_threads * occupancy);
-  // Each thread reads its share of W_h once per call; every team reads it, so the caches hold
-  // one share per thread.
-  const int64_t footprint = d.threads() * CeilDiv(wh, d.hidden_threads);
-  const double gbs = CyclicGbs(team, footprint);
-  const double step_memory = gbs > 0 ? static_cast<double>(d.teams() * calls * wh) / (gbs * 1e9) : 0;
-  const double step_meeting = d.hidden_threads > 1 ? meeting : 0;
-  // The cell epilogue of the team's samples, its hidden units shared by the team's threads.
-  const double step_cell = cell_seconds * static_cast<double>(samples * CeilDiv(H, d.hidden_threads));
-  const int rounds = s.directions() / d.direction_teams;  // directions one after another
-  for (int l = 0; l < s.num_layers; ++l) {
-    const int64_t I = s.LayerInputSize(l), wx = s.GateRows() * I * word;
-    const double ops = 2.0 * static_cast<double>(T * B) * static_cast<double>(s.GateRows() * I);
-    const double bytes = static_cast<double>(wx + T * B * I * word);
-    const double in_gbs = pool.BandwidthFor(wx);
-    c.input_seconds += s.directions() * std::max(ops / peak_pool, in_gbs > 0 ? bytes / (in_gbs * 1e9) : 0.0);
-    const double steps = static_cast<double>(rounds * T);
-    (step_compute >= step_memory ? c.compute_seconds : c.memory_seconds) += steps * std::max(step_compute, step_memory);
-    c.cell_seconds += steps * step_cell;
-    if (BeyondL2(team, footprint)) c.bytes += steps * d.teams() * calls * wh;
-    // Every step's meeting, and the layer's job: the pool starts it and meets once inside.
-    c.meeting_seconds += steps * step_meeting + 2 * meeting;
-  }
+  StepCost c;
+  c.calls = calls;
+  c.compute = 2.0 * static_cast<double>(s.GateRows() * H * samples) / (pace.thread_ops * threads * occupancy);
+  c.memory = gbs > 0 ? static_cast<double>(readers * calls * WhBytes(s, p)) / (gbs * 1e9) : 0;
+  c.meeting = threads > 1 ? pace.meeting : 0;
+  c.cell = pace.cell_seconds * static_cast<double>(samples * CeilDiv(H, threads));
+  return c;
+}
+
+// `steps` steps of `step` into the candidate's shares: each the longer of its multiply-adds and
+// its W_h reads, then its epilogue and its meeting.
+void AddSteps(DecompositionCandidate& c, const StepCost& step, double steps) {
+  (step.compute >= step.memory ? c.compute_seconds : c.memory_seconds) += steps * std::max(step.compute, step.memory);
+  c.cell_seconds += steps * step.cell;
+  c.meeting_seconds += steps * step.meeting;
+}
+
+// The candidate's total and its bound: the recurrence's largest share.
+void Finish(DecompositionCandidate& c) {
   c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.cell_seconds + c.meeting_seconds;
   c.bound = c.cell_seconds > std::max(c.compute_seconds, c.memory_seconds) ? "cell"
             : c.compute_seconds >= c.memory_seconds                       ? "compute"
                                                                            : "memory";
+}
+
+// The input part of `rows` (step, sample) rows of layer l on threads of pace `ops` and
+// bandwidth `gbs`: its operations or its reads of W_x and the inputs, whichever is longer.
+double InputSeconds(const LstmShape& s, int l, Precision p, int64_t rows, double ops, double gbs) {
+  const int64_t I = s.LayerInputSize(l), word = WordBytes(p), wx = s.GateRows() * I * word;
+  const double work = 2.0 * static_cast<double>(rows) * static_cast<double>(s.GateRows() * I);
+  const double bytes = static_cast<double>(wx + rows * I * word);
+  return std::max(work / ops, gbs > 0 ? bytes / (gbs * 1e9) : 0.0);
+}
+
+// The predicted time of a run under `d`, from the measured ceilings `all` (all cores): the
+// input parts over every thread of the pool, then each layer's recurrence step by step, the
+// largest team's samples, directions one after another within a team.
+DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, int pool_threads, int group,
+                               int64_t T, int64_t B, Precision p, const Decomposition& d) {
+  DecompositionCandidate c;
+  c.decomposition = d;
+  const Paces pace = PacesOf(all, p);
+  const MachineCeilings pool = all.ForThreads(pool_threads), team = all.ForThreads(d.threads());
+  const int64_t word = WordBytes(p), wh = WhBytes(s, p);
+  // Each thread reads its share of W_h once per call; every team reads it, so the caches hold
+  // one share per thread.
+  const int64_t footprint = d.threads() * CeilDiv(wh, d.hidden_threads);
+  const StepCost step = StepOf(s, pace, p, CeilDiv(B, d.batch_teams), group, d.hidden_threads, d.teams(),
+                               CyclicGbs(team, footprint));
+  const int rounds = s.directions() / d.direction_teams;
+  for (int l = 0; l < s.num_layers; ++l) {
+    const int64_t wx = s.GateRows() * s.LayerInputSize(l) * word;
+    c.input_seconds += s.directions() * InputSeconds(s, l, p, T * B, pace.thread_ops * pool_threads, pool.BandwidthFor(wx));
+    const double steps = static_cast<double>(rounds * T);
+    AddSteps(c, step, steps);
+    if (BeyondL2(team, footprint)) c.bytes += steps * d.teams() * step.calls * wh;
+    c.meeting_seconds += 2 * pace.meeting;  // the layer's job: the pool starts it and meets once inside
+  }
+  Finish(c);
   return c;
 }
 
@@ -209,64 +240,43 @@ DecompositionCandidate Predict(const LstmShape& s, const MachineCeilings& all, i
 // all of them and keeps the fastest.
 DecompositionCandidate PredictWavefront(const LstmShape& s, const MachineCeilings& all, int group, int64_t T,
                                         int64_t B, Precision p, const Decomposition& d) {
-  const bool int16 = p == Precision::kInt16;
+  const Paces pace = PacesOf(all, p);
   const MachineCeilings team = all.ForThreads(d.threads());
-  const double tile = int16 ? all.int16_tile_gops : all.fp32_tile_gflops;
-  const double peak_thread = (tile > 0 ? tile : int16 ? all.int16_gops : all.fp32_gflops) * 1e9 / all.threads;
-  const double peak_stage = peak_thread * d.hidden_threads;
-  const double cell_seconds = (int16 ? all.cell_ns_int16 : all.cell_ns_fp32) * 1e-9;
-  const double meeting = all.meeting_us * 1e-6;
-  const int64_t word = WordBytes(p), H = s.hidden_size, wh = WhBytes(s, p);
+  const int64_t word = WordBytes(p), wh = WhBytes(s, p);
   int64_t footprint = 0;
   for (int l = 0; l < s.num_layers; ++l) footprint += wh + s.GateRows() * s.LayerInputSize(l) * word;
   // The stages share the bandwidth of the whole footprint, each in proportion to its threads.
   const double stage_gbs = CyclicGbs(team, footprint) * d.hidden_threads / d.threads();
-  const int64_t calls = CeilDiv(B, group);
-  const double occupancy = std::min(1.0, 4 * (static_cast<double>(B) / calls) / kChainsForPeak);
-  const double step_compute = 2.0 * static_cast<double>(s.GateRows() * H * B) / (peak_stage * occupancy);
-  const double step_memory = stage_gbs > 0 ? static_cast<double>(calls * wh) / (stage_gbs * 1e9) : 0;
-  const double step_meeting = d.hidden_threads > 1 ? meeting : 0;
-  const double step_cell = cell_seconds * static_cast<double>(B * CeilDiv(H, d.hidden_threads));
+  const StepCost step = StepOf(s, pace, p, B, group, d.hidden_threads, 1, stage_gbs);
   DecompositionCandidate best;
   for (int64_t K = 1;; K = std::min(T, 2 * K)) {
     const int64_t blocks = CeilDiv(T, K);
-    DecompositionCandidate c;
-    c.decomposition = d;
-    c.wavefront_steps = K;
-    // Each phase's share of the slowest stage's block, times the blocks the pipeline takes.
-    double slowest = -1;
+    // The slowest stage's block, each phase's share of it.
     DecompositionCandidate stage_block;
     for (int g = 0; g < d.layer_stages; ++g) {
       DecompositionCandidate b;
       for (int l = 0; l < s.num_layers; ++l) {
         if (LayerStage(l, s.num_layers, d.layer_stages) != g) continue;
-        const int64_t I = s.LayerInputSize(l), wx = s.GateRows() * I * word;
-        const double ops = 2.0 * static_cast<double>(K * B) * static_cast<double>(s.GateRows() * I);
-        const double bytes = static_cast<double>(wx + K * B * I * word);
-        b.input_seconds += std::max(ops / peak_stage, stage_gbs > 0 ? bytes / (stage_gbs * 1e9) : 0.0);
-        (step_compute >= step_memory ? b.compute_seconds : b.memory_seconds) += K * std::max(step_compute, step_memory);
-        b.cell_seconds += K * step_cell;
-        if (BeyondL2(team, footprint)) b.bytes += wx + K * calls * wh;
-        // The block's steps, the meeting after its input part, and the hand-over to the next stage.
-        b.meeting_seconds += K * step_meeting + 2 * meeting;
+        b.input_seconds += InputSeconds(s, l, p, K * B, pace.thread_ops * d.hidden_threads, stage_gbs);
+        AddSteps(b, step, static_cast<double>(K));
+        if (BeyondL2(team, footprint)) b.bytes += s.GateRows() * s.LayerInputSize(l) * word + K * step.calls * wh;
+        b.meeting_seconds += 2 * pace.meeting;  // after the input part, and the hand-over
       }
-      const double t = b.input_seconds + b.compute_seconds + b.memory_seconds + b.cell_seconds + b.meeting_seconds;
-      if (t > slowest) {
-        slowest = t;
-        stage_block = b;
-      }
+      Finish(b);
+      if (b.seconds > stage_block.seconds) stage_block = b;
     }
+    // Times the blocks the pipeline takes.
     const double n = static_cast<double>(blocks + d.layer_stages - 1);
+    DecompositionCandidate c;
+    c.decomposition = d;
+    c.wavefront_steps = K;
     c.input_seconds = n * stage_block.input_seconds;
     c.compute_seconds = n * stage_block.compute_seconds;
     c.memory_seconds = n * stage_block.memory_seconds;
     c.cell_seconds = n * stage_block.cell_seconds;
-    c.meeting_seconds = n * stage_block.meeting_seconds + 2 * meeting;  // the pool's job
+    c.meeting_seconds = n * stage_block.meeting_seconds + 2 * pace.meeting;  // the pool's job
     c.bytes = static_cast<double>(blocks) * stage_block.bytes * d.layer_stages;
-    c.seconds = c.input_seconds + c.compute_seconds + c.memory_seconds + c.cell_seconds + c.meeting_seconds;
-    c.bound = c.cell_seconds > std::max(c.compute_seconds, c.memory_seconds) ? "cell"
-              : c.compute_seconds >= c.memory_seconds                       ? "compute"
-                                                                             : "memory";
+    Finish(c);
     if (best.seconds == 0 || c.seconds < best.seconds) best = c;
     if (K == T) break;
   }
@@ -304,6 +314,8 @@ ForcedDecomposition ParseDecomposition(const std::string& text) {
 }
 
 }  // namespace
+
+int LayerStage(int layer, int layers, int stages) { return layer * stages / layers; }
 
 std::string Decomposition::Kind() const {
   if (wavefront()) return hidden_threads > 1 ? "layer-wavefront+hidden-split" : "layer-wavefront";

@@ -306,11 +306,29 @@ TEST(CpuEngine, EveryTargetThisMachineRuns) {
 // Whether the planner has a candidate of `kind` for this shape, batch and thread count.
 bool Possible(const LstmShape& s, int64_t batch, int threads, const std::string& kind) {
   try {
-    PlanCpu(s, DetectCpuBoard(), {1, batch, Precision::kInt16, threads, StepSync::kStallFree, std::nullopt, kind});
+    CpuPlanRequest r = Request(threads, StepSync::kStallFree, kind);
+    r.batch = batch;
+    r.precision = Precision::kInt16;
+    PlanCpu(s, DetectCpuBoard(), r);
     return true;
   } catch (const Error&) {
     return false;
   }
+}
+
+// The cpu executor on `threads` threads under the decomposition kind `kind`: its output must be
+// `want`'s, bit for bit; returns the decomposition its plan reports.
+nlohmann::json ExpectSameFloatsUnder(const LstmModel& m, const LstmInput& in, int threads, const std::string& kind,
+                                     const LstmOutput& want) {
+  ExecutorOptions o;
+  o.threads = threads;
+  o.decomposition = kind;
+  std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
+  const LstmOutput got = e->Run(in);
+  EXPECT_EQ(got.y.data, want.y.data);
+  EXPECT_EQ(got.h_n.data, want.h_n.data);
+  EXPECT_EQ(got.c_n.data, want.c_n.data);
+  return e->Details()["plan"]["cpu"]["decomposition"];
 }
 
 // Every decomposition the planner can choose runs the golden model's integers, on 1-4 threads
@@ -352,15 +370,8 @@ TEST(CpuEngine, Fp32IdenticalUnderEveryDecompositionAndThreadCount) {
       for (int threads = 2; threads <= 4; ++threads) {
         if (!Possible(c.shape, c.batch, threads, kind)) continue;
         SCOPED_TRACE(Name(c) + fmt::format(", {}, {} threads", kind, threads));
-        o.threads = threads;
-        o.decomposition = kind;
-        std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
-        const LstmOutput got = e->Run(in);
-        EXPECT_EQ(got.y.data, first.y.data);
-        EXPECT_EQ(got.h_n.data, first.h_n.data);
-        EXPECT_EQ(got.c_n.data, first.c_n.data);
-        const nlohmann::json cpu = e->Details()["plan"]["cpu"];
-        EXPECT_EQ(cpu["decomposition"]["kind"].get<std::string>(), kind) << cpu.dump();
+        const nlohmann::json d = ExpectSameFloatsUnder(m, in, threads, kind, first);
+        EXPECT_EQ(d["kind"].get<std::string>(), kind) << d.dump();
         kinds.insert(kind);
       }
     }
@@ -398,14 +409,7 @@ TEST(CpuEngine, WavefrontExactForEveryBlockOfSteps) {
             ++ran;
           }
         }
-        o.threads = threads;
-        o.decomposition = kind;
-        std::unique_ptr<Executor> e = MakeExecutor("cpu", m, o);
-        const LstmOutput got = e->Run(in);
-        EXPECT_EQ(got.y.data, first.y.data);
-        EXPECT_EQ(got.h_n.data, first.h_n.data);
-        EXPECT_EQ(got.c_n.data, first.c_n.data);
-        const nlohmann::json d = e->Details()["plan"]["cpu"]["decomposition"];
+        const nlohmann::json d = ExpectSameFloatsUnder(m, in, threads, kind, first);
         EXPECT_EQ(d["kind"].get<std::string>(), kind);
         EXPECT_GE(d["layer_stages"].get<int>(), 2);
       }
