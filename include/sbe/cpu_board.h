@@ -91,6 +91,7 @@ struct CpuBoard {
   MachineCeilings measured;
   std::string measured_on;       // the date
   std::string cache_path;        // the file the measurement was kept in ("": none)
+  std::string described_by;      // the description file ($SBE_CPU_BOARD) it came from ("": measured)
   // Power is not measured (no counter on most machines): an assumption, stated.
   double watts_per_core_busy = 5.0, watts_per_core_idle = 1.5;
 
@@ -102,12 +103,21 @@ struct CpuBoard {
 
 // CPUID and the kernels' target, without measuring (instant).
 CpuBoard DetectCpuBoard();
-// DetectCpuBoard with the measured ceilings: read from the cache file when it holds this
-// machine (same CPU, cores, kernels and sbe version), else measured now (once per process,
-// about a second, with a note on stderr when it is a terminal) and written there. The cache file lives in
-// $SBE_CACHE_DIR, else $XDG_CACHE_HOME/sbe, else ~/.cache/sbe; when none is writable the
-// measurement is only kept for this process.
+// The CPU the engine plans for. When $SBE_CPU_BOARD names a description (DescribedCpuBoard),
+// that one: plans then depend on the file, not on what this machine measures or on what else
+// runs while it measures (the test suite plans this way). Otherwise DetectCpuBoard with the
+// measured ceilings: read from the cache file when it holds this machine (same CPU, cores,
+// kernels and sbe version), else measured now (once per process, about a second, with a note
+// on stderr when it is a terminal) and written there. The cache file lives in $SBE_CACHE_DIR,
+// else $XDG_CACHE_HOME/sbe, else ~/.cache/sbe; when none is writable the measurement is only
+// kept for this process.
 CpuBoard ThisCpuBoard();
+// A CPU described by a JSON file of the form `sbe plan --board cpu --json` prints as
+// "board_info" (so one machine's measured board, saved, describes it anywhere): its cores,
+// caches and "measured" ceilings are the file's; the kernels are always this CPU's, since the
+// engine can only run what this CPU dispatches to. Throws Error naming the file and the
+// problem.
+CpuBoard DescribedCpuBoard(const std::string& path);
 // Replaces the cached measurement with `measured` (sbe bench, after measuring).
 void RecordCpuCeilings(const MachineCeilings& measured);
 

@@ -20,6 +20,7 @@
 #include "cpu/kernels.h"
 #include "sbe/cpu_info.h"
 #include "sbe/error.h"
+#include "sbe/formats.h"
 
 namespace sbe {
 namespace {
@@ -150,7 +151,57 @@ CpuBoard DetectCpuBoard() {
   return b;
 }
 
+namespace {
+
+nlohmann::json ReadDescription(const std::string& path) {
+  nlohmann::json j = nlohmann::json::parse(ReadFileBytes(path, 1 << 20), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) Fail("{}: not a JSON object (a CPU board description)", path);
+  if (j.value("kind", "") != "cpu") Fail("{}: \"kind\" must be \"cpu\" (a CPU board description)", path);
+  return j;
+}
+
+// The description `j` (read from `path`) laid over `b`, this CPU's detection: the kernels stay.
+CpuBoard Describe(CpuBoard b, const nlohmann::json& j, const std::string& path) {
+  try {
+    b.brand = j.value("brand", "described CPU");
+    b.cores = j.at("cores").get<int>();
+    const nlohmann::json& caches = j.at("caches");
+    b.l1d_bytes = caches.at("l1d_bytes").get<int64_t>();
+    b.l2_bytes = caches.at("l2_bytes").get<int64_t>();
+    b.l3_bytes = caches.at("l3_bytes").get<int64_t>();
+    b.clock_mhz = j.value("clock_mhz", b.clock_mhz);
+    b.measured_on = j.value("measured_on", "");
+    if (j.contains("power")) {
+      b.watts_per_core_busy = j["power"].value("watts_per_core_busy", b.watts_per_core_busy);
+      b.watts_per_core_idle = j["power"].value("watts_per_core_idle", b.watts_per_core_idle);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    Fail("{}: {}", path, e.what());
+  }
+  if (b.cores < 1 || b.l1d_bytes <= 0 || b.l2_bytes <= 0 || b.l3_bytes < 0) {
+    Fail("{}: cores and the L1d and L2 sizes must be positive", path);
+  }
+  if (!j.contains("measured")) Fail("{}: no \"measured\" ceilings", path);
+  try {
+    b.measured = MachineCeilings::FromJson(j["measured"]);
+  } catch (const Error& e) {
+    Fail("{}: {}", path, e.what());
+  }
+  b.described_by = path;
+  return b;
+}
+
+}  // namespace
+
+CpuBoard DescribedCpuBoard(const std::string& path) { return Describe(DetectCpuBoard(), ReadDescription(path), path); }
+
 CpuBoard ThisCpuBoard() {
+  if (const char* described = std::getenv("SBE_CPU_BOARD"); described && *described) {
+    // Read once per process, like a measurement: every plan of a run sees the same figures.
+    // The kernels are detected on every call, as below (tests narrow the targets).
+    static const nlohmann::json kDescription = ReadDescription(described);
+    return Describe(DetectCpuBoard(), kDescription, described);
+  }
   CpuBoard b = DetectCpuBoard();
   std::lock_guard lock(ProcessMutex());
   const std::optional<fs::path> path = CachePath(b);
@@ -231,6 +282,7 @@ nlohmann::json CpuBoard::ToJson() const {
           {"measured", measured.ToJson()},
           {"measured_on", measured_on},
           {"cache_path", cache_path},
+          {"described_by", described_by},
           {"power", {{"watts_per_core_busy", watts_per_core_busy}, {"watts_per_core_idle", watts_per_core_idle},
                      {"source", "assumption: a hardware thread's share of a server CPU's TDP"}}}};
 }

@@ -345,6 +345,7 @@ HWY_EXPORT(SigmoidI16);
 HWY_EXPORT(TanhI16);
 
 Target BestTarget() {
+  ApplyTargetCap();
   // Not cached: tests narrow the targets (hwy::SetSupportedTargetsForTest) to check each one.
   return {HWY_DYNAMIC_DISPATCH(TargetName)(), HWY_DYNAMIC_DISPATCH(Lanes32)(),
           HWY_DYNAMIC_DISPATCH(GroupF32)(), HWY_DYNAMIC_DISPATCH(GroupI16)()};
@@ -353,9 +354,11 @@ Target BestTarget() {
 void RunTile(TileWorkF32& work) { HWY_DYNAMIC_DISPATCH(RunTileF32)(work); }
 void RunTile(TileWorkI16& work) { HWY_DYNAMIC_DISPATCH(RunTileI16)(work); }
 void SigmoidI16(const int16_t* in, int16_t* out, int64_t n) {
+  ApplyTargetCap();
   HWY_DYNAMIC_DISPATCH(SigmoidI16)(in, out, n);
 }
 void TanhI16(const int16_t* in, int16_t* out, int64_t n) {
+  ApplyTargetCap();
   HWY_DYNAMIC_DISPATCH(TanhI16)(in, out, n);
 }
 

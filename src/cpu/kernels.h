@@ -22,9 +22,12 @@ struct Target {
   template <typename Weight>
   int group() const { return sizeof(Weight) == 2 ? group_i16 : group_f32; }
 };
-// What runtime dispatch picks on this machine (the best target the CPU supports). An engine
-// packs its weights for the target it finds at construction.
+// What runtime dispatch picks on this machine (the best target the CPU supports, or the one
+// $SBE_KERNELS caps it to). An engine packs its weights for the target it finds at construction.
 Target BestTarget();
+// Applies $SBE_KERNELS once per process (BestTarget and the standalone activations call it);
+// throws Error naming the variable when this CPU cannot run that target.
+void ApplyTargetCap();
 
 enum class Epilogue {
   kPark,       // store the raw accumulators (a column block that is not the last)

@@ -2,9 +2,10 @@
 
 API (keep it small; test_*.py files import these names):
   SBE_BIN, SBE_REPO          the binary under test and the repository root (from the environment)
-  run_sbe(*args, timeout=)   runs sbe, returns Result(rc, stdout, stderr); a timeout fails the test
-  run_command(argv, timeout=)  the same for any command (e.g. tools/export_torch.py)
-  run_sbe_json(test, *args)  runs sbe with --json, asserts success, returns the parsed object
+  run_sbe(*args, timeout=, env=)   runs sbe, returns Result(rc, stdout, stderr); a timeout fails
+                             the test; env: variables to set (a value None unsets it)
+  run_command(argv, timeout=, env=)  the same for any command (e.g. tools/export_torch.py)
+  run_sbe_json(test, *args, env=)  runs sbe with --json, asserts success, returns the parsed object
   temp_dir(test)             a fresh directory (pathlib.Path), removed when the test ends
   read_npy(path) / write_npy(path, array)
   assert_ok(test, result)    rc 0 and no error line, showing stderr when not
@@ -35,19 +36,28 @@ DEFAULT_TIMEOUT_S = 120
 Result = collections.namedtuple("Result", "rc stdout stderr")
 
 
-def run_sbe(*args, timeout=DEFAULT_TIMEOUT_S):
+def run_sbe(*args, timeout=DEFAULT_TIMEOUT_S, env=None):
     """Runs `sbe args...` (each arg passed through str) and returns Result(rc, stdout, stderr)."""
     if not os.access(SBE_BIN, os.X_OK):
         raise AssertionError(f"sbe binary {SBE_BIN!r} is missing; set SBE_BIN")
-    return run_command([SBE_BIN, *args], timeout=timeout)
+    return run_command([SBE_BIN, *args], timeout=timeout, env=env)
 
 
-def run_command(argv, timeout=DEFAULT_TIMEOUT_S):
-    """Runs argv (each item passed through str) and returns Result(rc, stdout, stderr)."""
+def run_command(argv, timeout=DEFAULT_TIMEOUT_S, env=None):
+    """Runs argv (each item passed through str) and returns Result(rc, stdout, stderr); `env`
+    sets variables over this process's environment (None unsets one)."""
     cmd = [str(a) for a in argv]
+    environment = None
+    if env:
+        environment = dict(os.environ)
+        for k, v in env.items():
+            if v is None:
+                environment.pop(k, None)
+            else:
+                environment[k] = str(v)
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout,
-                           check=False)
+                           check=False, env=environment)
     except subprocess.TimeoutExpired as e:
         # An AssertionError makes unittest report a failure of this test, not an error of the run.
         raise AssertionError(f"timed out after {timeout} s: {' '.join(cmd)}") from e
@@ -65,10 +75,10 @@ def assert_ok(test, result, args=()):
     test.assertNotIn("sbe: error:", result.stderr, _describe(result, args))
 
 
-def run_sbe_json(test, *args, timeout=DEFAULT_TIMEOUT_S):
+def run_sbe_json(test, *args, timeout=DEFAULT_TIMEOUT_S, env=None):
     """Runs `sbe args... --json`, asserts success and that stdout is one JSON object; returns it."""
     args = args + ("--json",)
-    result = run_sbe(*args, timeout=timeout)
+    result = run_sbe(*args, timeout=timeout, env=env)
     assert_ok(test, result, args)
     try:
         return json.loads(result.stdout)
