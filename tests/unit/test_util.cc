@@ -26,6 +26,10 @@ struct TempDir {
   }
 };
 
+// Every engine and planner test plans on the described CPU of tests/data/cpu, on any machine
+// (tests/CMakeLists.txt says why); a developer may export another one before running.
+[[maybe_unused]] const bool kDescribedCpu = ::setenv("SBE_CPU_BOARD", SBE_TEST_CPU_BOARD, /*overwrite=*/0) == 0;
+
 }  // namespace
 
 std::string TempPath(const std::string& name) {
