@@ -1,6 +1,7 @@
 // NumPy .npy files (format 1.0-3.0): a strict reader that checks the header against the file
 // before allocating, and a float32 writer.
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -244,10 +245,13 @@ int64_t CheckPayload(const std::string& bytes, const NpyHeader& h, size_t item_b
 std::string ReadFileBytes(const std::string& path, int64_t max_bytes) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) Fail("{}: no such file", path);
+  if (status.type() == std::filesystem::file_type::not_found) Fail("{}: no such file", path);
+  if (ec) Fail("{}: cannot read: {}", path, ec.message());  // a symlink loop, a search permission
   if (std::filesystem::is_directory(status)) Fail("{}: is a directory, not a file", path);
+  // A FIFO or a device would block or never end: only regular files are read.
+  if (!std::filesystem::is_regular_file(status)) Fail("{}: not a regular file", path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail("{}: cannot open for reading (permissions?)", path);
+  if (!in) Fail("{}: cannot open for reading: {}", path, std::strerror(errno));
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   if (size < 0) Fail("{}: cannot determine its size (not a regular file?)", path);
