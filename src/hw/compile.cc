@@ -57,8 +57,7 @@ class Tracker {
     std::array<int64_t, 4> readers{0, 0, 0, 0};
   };
   std::array<int64_t, 4> Waits(int unit, const std::vector<std::string>& reads,
-                               const std::vector<std::string>& writes,
-                               const std::vector<std::string>& fine_reads = {}) {
+                               const std::vector<std::string>& writes) {
     std::array<int64_t, 4> w{0, 0, 0, 0};
     auto need = [&](int u, int64_t count) {
       if (u != unit) w[u] = std::max(w[u], count);
@@ -74,7 +73,6 @@ class Tracker {
         need(u, use.readers[u]);
       }
     }
-    (void)fine_reads;
     return w;
   }
   void Record(int unit, int64_t index, const std::vector<std::string>& reads, const std::vector<std::string>& writes) {
