@@ -241,34 +241,6 @@ void RecordCpuCeilings(const MachineCeilings& measured) {
   Memo() = std::make_pair(b.measured, b.measured_on);
 }
 
-Board CpuBoard::AsBoard() const {
-  Board b;
-  b.name = "cpu";
-  b.kind = BoardKind::kCpu;
-  b.description = brand + " (this machine)";
-  b.clock_mhz = clock_mhz;
-  b.macs_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(measured.int16_gops / 2 * 1e3 / clock_mhz + 0.5));
-  b.pe_counting = fmt::format("int16 multiply-adds per cycle, measured on {} cores ({} kernels)", cores, kernels);
-  b.word_bits = 16;
-  b.onchip_bytes = (l2_bytes + l1d_bytes) * cores + l3_bytes;
-  b.dram_gbs = b.dram_peak_gbs = measured.dram_gbs() > 0 ? measured.dram_gbs() : 1;
-  b.dram_latency_ns = 100;
-  b.dram_burst_bytes = 64;
-  b.dram_port_bits = 512 * cores;
-  b.static_watts = watts_per_core_idle * cores;
-  b.full_watts = watts_per_core_busy * cores;
-  b.mac_latency = 5;
-  b.adder_latency = 4;
-  b.activation_latency = 30;
-  b.sources = {{"macs_per_cycle", "measured: int16 multiply-add loops on all cores"},
-               {"onchip", "CPUID caches: (L1d + L2) x cores + L3"},
-               {"dram", "measured: all cores reading a set beyond L3"},
-               {"clock_mhz", "/proc/cpuinfo 'cpu MHz'"},
-               {"power", fmt::format("assumption: {} W per core busy, {} W idle (no power counter)",
-                                     watts_per_core_busy, watts_per_core_idle)}};
-  return b;
-}
-
 nlohmann::json CpuBoard::ToJson() const {
   return {{"name", "cpu"},
           {"kind", "cpu"},

@@ -9,6 +9,7 @@
 #include "bench/bench_suite.h"
 #include "common/date.h"
 #include "report/published.h"
+#include "sbe/cpu_board.h"
 #include "sbe/board.h"
 #include "sbe/error.h"
 #include "sbe/executor.h"
@@ -20,10 +21,6 @@ namespace sbe {
 namespace {
 
 using json = nlohmann::json;
-
-// Without a power counter the CPU's power is an assumption: a hardware thread's share of a
-// server CPU's TDP (the paper's Xeon E5-2665 drew 93 W over 16 threads, 5.8 W each).
-constexpr double kAssumedWattsPerThread = 5.0;
 
 // What each mode measures and simulates.
 struct Scope {
@@ -87,12 +84,12 @@ class Evaluation {
     for (int b : scope_.lrcn_batches) lrcn.push_back({"lrcn", b, PresetSteps("lrcn")});
     doc["bench_lrcn"] = Bench(lrcn, !summary && o_.torch);
     const int threads = doc["bench_lrcn"]["threads"].get<int>();
-    const double watts = o_.cpu_watts.value_or(kAssumedWattsPerThread * threads);
+    const double watts = o_.cpu_watts.value_or(kAssumedWattsPerBusyCore * threads);
     doc["cpu_power"] = {{"watts", watts},
                         {"note", o_.cpu_watts ? fmt::format("{:g} W, given with --cpu-watts", watts)
                                               : fmt::format("assumed {:g} W = {:g} W × {} threads; this machine "
                                                             "exposes no power counter",
-                                                            watts, kAssumedWattsPerThread, threads)}};
+                                                            watts, kAssumedWattsPerBusyCore, threads)}};
     doc["platforms"] = Platforms(doc["bench_lrcn"], watts);
     if (!summary) {
       std::vector<BenchWorkload> deepbench;
