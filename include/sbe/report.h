@@ -27,6 +27,11 @@ struct ReportOptions {
   bool torch = true;               // PyTorch beside the engines (not in the summary)
   std::optional<double> cpu_watts; // else an assumption the report states
   uint64_t seed = 0;
+  // Caps the steps of the DeepBench and practice suites' workloads (0: each preset's own; the
+  // LRCN of the first table keeps its 32): a run through every section in a fraction of the
+  // time, its suite timings of shorter sequences (the sanitizer builds' test uses it; the
+  // report says so).
+  int max_steps = 0;
   std::string command;             // how the report was asked for, recorded in it
   // Progress: called once per step with (steps done, steps in all, what was done).
   std::function<void(int, int, const std::string&)> progress;

@@ -25,6 +25,7 @@ struct ReportArgs {
   bool no_torch = false;
   std::optional<double> cpu_watts;
   uint64_t seed = 0;
+  int max_steps = 0;
 };
 
 // Progress on stderr, so that stdout keeps only the report's own lines: a bar on a terminal,
@@ -61,6 +62,7 @@ void CheckArgs(const ReportArgs& a) {
   if (a.boards.empty()) Fail("--boards: give at least one board");
   for (const std::string& b : a.boards) LoadFpgaBoard(b, "--boards");
   if (a.threads < 0) Fail("--threads {}: must be at least 1 (0: all cores)", a.threads);
+  if (a.max_steps < 0) Fail("--max-steps {}: must be at least 1 (or 0: each preset's own steps)", a.max_steps);
   if (a.cpu_watts && !(*a.cpu_watts > 0)) Fail("--cpu-watts {}: must be positive", *a.cpu_watts);
   if (a.summary && a.quick) Fail("--quick: --summary is already the quick first table; give one of them");
   namespace fs = std::filesystem;
@@ -92,6 +94,7 @@ void RunReport(const ReportArgs& a) {
   o.torch = !a.no_torch;
   o.cpu_watts = a.cpu_watts;
   o.seed = a.seed;
+  o.max_steps = a.max_steps;
   o.command = "sbe report" + std::string(a.summary ? " --summary" : a.quick ? " --quick" : "") +
               (a.summary ? "" : " --out " + a.out);
   if (a.boards != ReportArgs{}.boards) {
@@ -99,6 +102,7 @@ void RunReport(const ReportArgs& a) {
     for (const std::string& b : a.boards) boards += (boards.empty() ? "" : ",") + b;
     o.command += " --boards " + boards;
   }
+  if (a.max_steps > 0) o.command += fmt::format(" --max-steps {}", a.max_steps);
   Progress progress;
   o.progress = [&](int done, int total, const std::string& label) { progress(done, total, label); };
   const nlohmann::json doc = EvaluatePaper(o);
@@ -138,6 +142,9 @@ void AddReportCommand(CLI::App& app) {
   cmd->add_flag("--no-torch", args->no_torch, "Skip PyTorch (a /usr/bin/python3 subprocess)");
   cmd->add_option("--cpu-watts", args->cpu_watts,
                   "CPU power for the energy columns (default: an assumption the report states)");
+  cmd->add_option("--max-steps", args->max_steps,
+                  "Cap the steps of the DeepBench and practice suites' workloads at N: every section in a "
+                  "fraction of the time, their timings of shorter sequences (0: the presets' own)");
   cmd->add_option("--seed", args->seed, "Seed of the weights and inputs")->capture_default_str();
   cmd->footer(Examples({
       "sbe report --summary                        # the main job: one table, under a minute",

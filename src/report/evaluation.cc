@@ -79,6 +79,7 @@ class Evaluation {
                 {"date", Today()},
                 {"mode", summary ? "summary" : o_.mode == ReportMode::kQuick ? "quick" : "full"},
                 {"boards", o_.boards},
+                {"max_steps", o_.max_steps},
                 {"published", PublishedFigures()}};
     std::vector<BenchWorkload> lrcn;
     for (int b : scope_.lrcn_batches) lrcn.push_back({"lrcn", b, PresetSteps("lrcn")});
@@ -94,12 +95,12 @@ class Evaluation {
     if (!summary) {
       std::vector<BenchWorkload> deepbench;
       for (const std::string& name : DeepBenchPresetNames()) {
-        for (int b : scope_.deepbench_batches) deepbench.push_back({name, b, PresetSteps(name)});
+        for (int b : scope_.deepbench_batches) deepbench.push_back({name, b, Steps(name)});
       }
       doc["bench_deepbench"] = Bench(deepbench, o_.torch);
       std::vector<BenchWorkload> practice;
       for (const std::string& name : scope_.practice_models) {
-        for (int b : {1, FindPreset(name).serving_batch}) practice.push_back({name, b, PresetSteps(name)});
+        for (int b : {1, FindPreset(name).serving_batch}) practice.push_back({name, b, Steps(name)});
       }
       doc["bench_practice"] = Bench(practice, o_.torch);
       doc["fpga_designs"] = Designs(design_boards);
@@ -130,6 +131,13 @@ class Evaluation {
   void Step(const std::string& label) {
     ++done_;
     if (o_.progress) o_.progress(done_, std::max(total_, done_), label);
+  }
+
+  // A suite workload's steps: its preset's, or --max-steps when that is fewer. (The LRCN's 32
+  // steps are never cut: the first table sets its time against the paper's.)
+  int Steps(const std::string& preset) const {
+    const int steps = PresetSteps(preset);
+    return o_.max_steps > 0 ? std::min(steps, o_.max_steps) : steps;
   }
 
   // The bench's document; one progress step per workload.

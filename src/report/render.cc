@@ -326,7 +326,11 @@ std::string ReportMarkdown(const json& doc) {
   std::string md = "# The paper's evaluation, regenerated\n\n";
   md += fmt::format("Que et al., *Efficient Weight Reuse for Large LSTMs* (ASAP 2019), checked on this machine by "
                     "`{}` ({}{:.1f} minutes, {}).\n\n",
-                    doc["command"].get<std::string>(), quick ? "quick: fewer repetitions and points; " : "",
+                    doc["command"].get<std::string>(),
+                    std::string(quick ? "quick: fewer repetitions and points; " : "") +
+                        (doc.value("max_steps", 0) > 0
+                             ? fmt::format("the suites' sequences cut to at most {} steps; ", doc["max_steps"].get<int>())
+                             : ""),
                     doc["seconds"].get<double>() / 60, doc["date"].get<std::string>());
   const json& lrcn = doc["bench_lrcn"];
   md += fmt::format("- **Machine:** {}. {}.\n", MachineLine(lrcn), TorchNote(lrcn));
