@@ -5,13 +5,13 @@
 # never as passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
 scripts/setup.sh
 
 JOBS=$(nproc)
 FUZZ_SECONDS=${SBE_FUZZ_SECONDS:-30}
 LOG=$(mktemp -d)
 passed=0 failed=0 skipped=0
-start=$SECONDS
 RUNNER=()  # a command that ctest runs under (the ThreadSanitizer run's: no ASLR)
 
 stage() { echo "== $1 ($(( (SECONDS - start) / 60 )) min in)"; }

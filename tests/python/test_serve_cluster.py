@@ -46,8 +46,19 @@ class ClusterTest(unittest.TestCase):
                         time.sleep(0.1)
                     return ("done", np.concatenate(ys, axis=1), out)
 
+                cut = []  # whole sequences whose answer was on the wire when its replica died
+
                 def run_whole(i):
-                    return rest_infer(cluster.port, "m", whole, binary=i % 2 == 0)
+                    # HAProxy replays a request whose replica died before answering; one whose
+                    # answer had begun reaches the client as a broken transfer (curl 18, 52 or
+                    # 56), never as a wrong answer, and a whole sequence is safe to send again.
+                    try:
+                        return rest_infer(cluster.port, "m", whole, binary=i % 2 == 0)
+                    except AssertionError as e:
+                        if not any(f"rc {rc}:" in str(e) for rc in (18, 52, 56)):
+                            raise
+                        cut.append(str(e))
+                        return rest_infer(cluster.port, "m", whole, binary=i % 2 == 0)
 
                 with concurrent.futures.ThreadPoolExecutor(20) as pool:
                     stream_futures = [pool.submit(run_stream, s) for s in streams]
@@ -61,6 +72,8 @@ class ClusterTest(unittest.TestCase):
                     stream_results = [f.result() for f in stream_futures]
                     whole_results = [f.result() for f in whole_futures]
 
+            # Only requests in flight at the kill can have been cut: at most the 20 workers.
+            self.assertLessEqual(len(cut), 20, cut[:3])
             # Nothing else is lost: every whole sequence was answered, the same answer each time.
             self.assertEqual([s for s, _ in whole_results], [200] * len(whole_results),
                              [o for s, o in whole_results if s != 200][:3])
