@@ -13,7 +13,6 @@
 #include "bench/onednn_anchor.h"
 #include "common/python_tools.h"
 #include "common/stats.h"
-#include "cpu/kernels.h"
 #include "sbe/cpu_board.h"
 #include "sbe/cpu_info.h"
 #include "sbe/cpu_plan.h"
@@ -230,7 +229,7 @@ nlohmann::json RunBench(const std::vector<BenchWorkload>& workloads, const Bench
       {"versions",
        {{"sbe", SBE_VERSION},
         {"compiler", __VERSION__},
-        {"kernels", cpu::BestTarget().name},
+        {"kernels", DetectCpuBoard().kernels},
         {"onednn", OneDnnVersion()}}},
       {"threads", threads},
       {"repeat", a.repeat},
