@@ -69,12 +69,13 @@ void RunCpuPlan(const PlanArgs& a, const LstmModel& model, int steps) {
   for (const BandwidthLevel& l : m.levels) levels += fmt::format(", {} {:.0f} GB/s", l.name, l.gbs);
   std::printf("board      cpu: %s, %d cores, %s kernels (%d lanes)\n", board.brand.c_str(), board.cores,
               board.kernels.c_str(), board.lanes);
-  const std::string source = !board.described_by.empty() ? "described in " + board.described_by + " ($SBE_CPU_BOARD)"
-                             : board.cache_path.empty()    ? "not kept"
-                                                           : board.cache_path;
-  std::printf("%s %s on %d threads: %.0f GFLOPS fp32, %.0f GOPS int16%s (%s)\n",
-              board.described_by.empty() ? "measured  " : "described ", board.measured_on.c_str(), m.threads,
-              m.fp32_gflops, m.int16_gops, levels.c_str(), source.c_str());
+  const bool described = !board.described_by.empty();
+  const std::string source = described                  ? "described in " + board.described_by + " ($SBE_CPU_BOARD)"
+                             : board.cache_path.empty() ? "not kept"
+                                                        : board.cache_path;
+  const std::string when = board.measured_on.empty() ? "" : board.measured_on + " ";
+  std::printf("%-11s%son %d threads: %.0f GFLOPS fp32, %.0f GOPS int16%s (%s)\n", described ? "described" : "measured",
+              when.c_str(), m.threads, m.fp32_gflops, m.int16_gops, levels.c_str(), source.c_str());
   std::printf("model      %s (%s), %d steps, %s\n", model.name.c_str(), model.shape.ToString().c_str(), steps,
               PrecisionName(r.precision));
   std::printf("plan       %s\n", PlanLine(CpuPlanJson(plan)).c_str());

@@ -3,8 +3,6 @@ test plans on), or measured on this machine (the only test that measures it); an
 target capped by $SBE_KERNELS. Bad values of either fail in one line naming the variable."""
 
 import json
-import os
-import pathlib
 import unittest
 
 from sbe_test_util import SBE_REPO, assert_one_line_error, run_sbe, run_sbe_json, temp_dir
